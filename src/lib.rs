@@ -1,0 +1,1 @@
+//! russet: a Redis-compatible in-memory data server.
