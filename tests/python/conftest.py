@@ -214,3 +214,68 @@ def r(request, server):
     yield client
     client.close()
     client.connection_pool.disconnect()
+
+
+# --------------------------------------------------------------------------
+# Django
+# --------------------------------------------------------------------------
+
+DJANGO_BACKENDS = {
+    # Django's built-in backend (django>=4.0)
+    "django": "django.core.cache.backends.redis.RedisCache",
+    # django-redis
+    "django_redis": "django_redis.cache.RedisCache",
+}
+
+
+def _configure_django():
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            SECRET_KEY="russet-tests-not-secret",
+            INSTALLED_APPS=["django.contrib.sessions"],
+            DATABASES={},
+            USE_TZ=True,
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+            SESSION_ENGINE="django.contrib.sessions.backends.cache",
+            SESSION_CACHE_ALIAS="default",
+        )
+        django.setup()
+
+
+def django_cache_settings(server, backend, **options):
+    """A CACHES setting pointing the default cache at this test's server."""
+    conf = {
+        "BACKEND": DJANGO_BACKENDS[backend],
+        "LOCATION": f"redis://{server.host}:{server.port}/0",
+        "TIMEOUT": 300,
+    }
+    if options:
+        conf["OPTIONS"] = options
+    return {"default": conf}
+
+
+@pytest.fixture
+def django_cache_factory(server):
+    """Returns a function backend_name -> django cache object bound to this
+    test's server (via override_settings on CACHES); cleans up afterwards."""
+    _configure_django()
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    overrides = []
+
+    def make(backend, **options):
+        ov = override_settings(CACHES=django_cache_settings(server, backend, **options))
+        ov.enable()
+        overrides.append(ov)
+        return caches["default"]
+
+    yield make
+    from django.core.cache import close_caches
+
+    close_caches()
+    for ov in reversed(overrides):
+        ov.disable()
