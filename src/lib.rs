@@ -1,1 +1,17 @@
 //! russet: a Redis-compatible in-memory data server.
+//!
+//! Data path: socket → `protocol` (RESP parser) → `commands` (command table,
+//! dispatch) → `store` (sharded keyspace) → `protocol::Reply` (output buffer)
+//! → socket. See docs/ARCHITECTURE.md.
+
+pub mod alloc;
+pub mod commands;
+pub mod config;
+pub mod protocol;
+pub mod server;
+pub mod stats;
+pub mod store;
+pub mod util;
+
+pub use config::Config;
+pub use server::{start_background, Server, ServerHandle};

@@ -1,0 +1,142 @@
+//! Command dispatch. `table.rs` is the one command table (name, arity, flags,
+//! key positions, ACL categories, handler); each command family has its own
+//! module. `execute` looks the command up, checks auth and arity, locks the
+//! shards of the command's keys and calls its handler.
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use crate::config;
+use crate::protocol::Reply;
+use crate::server::{Client, Server};
+use crate::store::Store;
+use smallvec::SmallVec;
+
+pub use table::{lookup, CommandSpec, Handler};
+
+/// Everything a handler sees besides the keyspace.
+pub struct Ctx<'a> {
+    pub srv: &'a Server,
+    pub client: &'a mut Client,
+    pub out: Reply<'a>,
+    pub args: &'a [&'a [u8]],
+    pub cmd: &'static CommandSpec,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn syntax_error(&mut self) {
+        self.out.err("syntax error");
+    }
+
+    pub fn wrong_type(&mut self) {
+        self.out.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    }
+
+    pub fn not_integer(&mut self) {
+        self.out.err("value is not an integer or out of range");
+    }
+
+    pub fn arity_error(&mut self) {
+        let msg = format!("wrong number of arguments for '{}' command", self.cmd.fullname());
+        self.out.err(&msg);
+    }
+
+    /// Parses argument `i` as an integer, replying with Redis's error if it is not one.
+    pub fn int_arg(&mut self, i: usize) -> Option<i64> {
+        let v = crate::util::parse_i64(self.args[i]);
+        if v.is_none() {
+            self.not_integer();
+        }
+        v
+    }
+}
+
+/// What the connection must do after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    /// Send what is buffered, then close (QUIT, CLIENT KILL of oneself).
+    Close,
+    /// Stop the server (SHUTDOWN).
+    Shutdown,
+}
+
+/// Runs one command, appending its reply to `out`.
+pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) -> After {
+    srv.stats.commands.incr();
+    let resp = client.resp;
+    let mut reply = Reply::new(out, resp);
+    let Some(cmd) = lookup(args) else {
+        reject_unknown(&mut reply, args);
+        return After::Continue;
+    };
+    if !cmd.arity_ok(args.len()) {
+        reply.err(&format!("wrong number of arguments for '{}' command", cmd.fullname()));
+        return After::Continue;
+    }
+    if cmd.has(table::f::PROTECTED) && !server::protected_allowed(srv, client, config::ENABLE_DEBUG_COMMAND) {
+        reply.err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        return After::Continue;
+    }
+    if !client.authenticated && !cmd.has(table::f::NO_AUTH) && srv.auth_required() {
+        reply.error("NOAUTH Authentication required.");
+        return After::Continue;
+    }
+    client.handle.set_last_command(cmd);
+    let now = crate::util::now_ms();
+    let ks = &srv.keyspace;
+    let guards = if cmd.has(table::f::ALL_SHARDS) {
+        ks.lock_all()
+    } else {
+        let keys = cmd.key_indices(args);
+        if keys.is_empty() {
+            ks.lock_none()
+        } else {
+            ks.lock_keys(keys.iter().map(|&i| args[i]))
+        }
+    };
+    let mut store = Store::new(ks, guards, client.db, now);
+    let mut ctx = Ctx { srv, client, out: reply, args, cmd };
+    (cmd.handler)(&mut ctx, &mut store);
+    let after = ctx.client.after;
+    ctx.client.after = After::Continue;
+    after
+}
+
+fn reject_unknown(reply: &mut Reply, args: &[&[u8]]) {
+    let name = truncate(args[0], 128);
+    let mut msg = b"ERR ".to_vec();
+    if args.len() >= 2 && table::is_container(args[0]) {
+        msg.extend_from_slice(b"unknown subcommand '");
+        msg.extend_from_slice(truncate(args[1], 128));
+        msg.extend_from_slice(b"'. Try ");
+        msg.extend(name.iter().map(|c| c.to_ascii_uppercase()));
+        msg.extend_from_slice(b" HELP.");
+    } else {
+        msg.extend_from_slice(b"unknown command '");
+        msg.extend_from_slice(name);
+        msg.extend_from_slice(b"', with args beginning with: ");
+        let mut listed = 0;
+        for a in &args[1..] {
+            if listed >= 128 {
+                break;
+            }
+            let part = truncate(a, 128 - listed);
+            msg.push(b'\'');
+            msg.extend_from_slice(part);
+            msg.extend_from_slice(b"' ");
+            listed += part.len() + 3;
+        }
+    }
+    reply.error_bytes(&msg);
+}
+
+fn truncate(b: &[u8], n: usize) -> &[u8] {
+    &b[..b.len().min(n)]
+}
+
+/// Indices of the arguments that are keys.
+pub type KeyIndices = SmallVec<[usize; 8]>;

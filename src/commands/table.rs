@@ -1,0 +1,400 @@
+//! The command table: every command's name, arity, flags, key positions
+//! (first, last, step, as Redis defines them) and ACL categories, and the
+//! handler that runs it. Dispatch, arity errors, key locking and COMMAND
+//! output all read this one table.
+
+use super::{connection, keys, server, string, Ctx, KeyIndices};
+use crate::store::Store;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub type Handler = fn(&mut Ctx<'_>, &mut Store<'_>);
+
+/// Command flags, in the order COMMAND INFO prints them.
+pub mod f {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const ASKING: u32 = 1 << 11;
+    pub const FAST: u32 = 1 << 12;
+    pub const NO_AUTH: u32 = 1 << 13;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 15;
+    pub const NO_MULTI: u32 = 1 << 16;
+    pub const MOVABLE_KEYS: u32 = 1 << 17;
+    pub const ALLOW_BUSY: u32 = 1 << 18;
+    /// russet-internal, not printed: the command locks every shard.
+    pub const ALL_SHARDS: u32 = 1 << 31;
+    /// Hidden in COMMAND output, as in Redis: allowed only by a config option.
+    pub const PROTECTED: u32 = 1 << 30;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// ACL categories, in the order Redis prints them.
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+
+    pub const NAMES: &[&str] = &[
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+}
+
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// The container command's name for subcommands ("config" for CONFIG GET).
+    pub parent: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    pub categories: u32,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    #[inline]
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// "config|get" for subcommands, like Redis's fullname.
+    pub fn fullname(&self) -> Cow<'static, str> {
+        if self.parent.is_empty() {
+            Cow::Borrowed(self.name)
+        } else {
+            Cow::Owned(format!("{}|{}", self.parent, self.name))
+        }
+    }
+
+    #[inline]
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+
+    /// Positions of the key arguments, from first/last/step.
+    pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
+        let mut out = KeyIndices::new();
+        if self.first_key <= 0 {
+            return out;
+        }
+        let argc = args.len() as i32;
+        let last = if self.last_key < 0 { argc + self.last_key } else { self.last_key };
+        let mut i = self.first_key;
+        while i <= last && i < argc {
+            out.push(i as usize);
+            i += self.step.max(1);
+        }
+        out
+    }
+}
+
+macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path) => {
+        CommandSpec {
+            name: $name,
+            parent: "",
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: $step,
+            categories: $cats,
+            handler: $handler,
+            subcommands: &[],
+        }
+    };
+}
+
+macro_rules! container {
+    ($name:literal, $arity:expr, $flags:expr, $cats:expr, $handler:path, [$($sub:expr,)*]) => {
+        CommandSpec {
+            name: $name,
+            parent: "",
+            arity: $arity,
+            flags: $flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            categories: $cats,
+            handler: $handler,
+            subcommands: &[$(CommandSpec { parent: $name, ..$sub },)*],
+        }
+    };
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd!("ping", -1, f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::ping),
+    cmd!("echo", 2, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::echo),
+    cmd!("quit", -1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::quit),
+    cmd!("reset", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::reset),
+    cmd!("hello", -1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::hello),
+    cmd!("auth", -2, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::auth),
+    cmd!("select", 2, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::select),
+    container!("client", -2, 0, acl::SLOW, container_without_subcommand, [
+        cmd!("getname", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_getname),
+        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_help),
+        cmd!("id", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_id),
+        cmd!("info", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_info),
+        cmd!("kill", -3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_kill),
+        cmd!("list", -2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_list),
+        cmd!("no-evict", 3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_no_evict),
+        cmd!("reply", 3, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_reply),
+        cmd!("setinfo", 4, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_setinfo),
+        cmd!("setname", 3, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_setname),
+    ]),
+    cmd!("del", -2, f::WRITE, [1, -1, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::del),
+    cmd!("unlink", -2, f::WRITE | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::unlink),
+    cmd!("exists", -2, f::READONLY | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::exists),
+    cmd!("type", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::type_cmd),
+    cmd!("rename", 3, f::WRITE, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::rename),
+    cmd!("renamenx", 3, f::WRITE | f::FAST, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::renamenx),
+    cmd!("move", 3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::move_cmd),
+    cmd!("copy", -3, f::WRITE | f::DENYOOM, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::copy),
+    cmd!("swapdb", 3, f::WRITE | f::FAST | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::FAST | acl::DANGEROUS, keys::swapdb),
+    cmd!("keys", 2, f::READONLY | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW | acl::DANGEROUS, keys::keys),
+    cmd!("scan", -2, f::READONLY, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW, keys::scan),
+    cmd!("randomkey", 1, f::READONLY | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW, keys::randomkey),
+    cmd!("dbsize", 1, f::READONLY | f::FAST | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::FAST, keys::dbsize),
+    cmd!("flushdb", -1, f::WRITE | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS, keys::flushdb),
+    cmd!("flushall", -1, f::WRITE | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS, keys::flushall),
+    cmd!("touch", -2, f::READONLY | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::touch),
+    container!("object", -2, 0, acl::SLOW, container_without_subcommand, [
+        cmd!("encoding", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_encoding),
+        cmd!("freq", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_freq),
+        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::KEYSPACE | acl::SLOW, keys::object_help),
+        cmd!("idletime", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_idletime),
+        cmd!("refcount", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_refcount),
+    ]),
+    cmd!("expire", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::expire),
+    cmd!("pexpire", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::pexpire),
+    cmd!("expireat", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::expireat),
+    cmd!("pexpireat", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::pexpireat),
+    cmd!("ttl", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::ttl),
+    cmd!("pttl", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::pttl),
+    cmd!("expiretime", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::expiretime),
+    cmd!("pexpiretime", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::pexpiretime),
+    cmd!("persist", 2, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::persist),
+    cmd!("set", -3, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::set),
+    cmd!("get", 2, f::READONLY | f::FAST, [1, 1, 1], acl::READ | acl::STRING | acl::FAST, string::get),
+    cmd!("getex", -2, f::WRITE | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getex),
+    cmd!("getdel", 2, f::WRITE | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getdel),
+    cmd!("getset", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getset),
+    cmd!("mget", -2, f::READONLY | f::FAST, [1, -1, 1], acl::READ | acl::STRING | acl::FAST, string::mget),
+    cmd!("mset", -3, f::WRITE | f::DENYOOM, [1, -1, 2], acl::WRITE | acl::STRING | acl::SLOW, string::mset),
+    cmd!("msetnx", -3, f::WRITE | f::DENYOOM, [1, -1, 2], acl::WRITE | acl::STRING | acl::SLOW, string::msetnx),
+    cmd!("setnx", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::setnx),
+    cmd!("setex", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::setex),
+    cmd!("psetex", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::psetex),
+    cmd!("append", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::append),
+    cmd!("strlen", 2, f::READONLY | f::FAST, [1, 1, 1], acl::READ | acl::STRING | acl::FAST, string::strlen),
+    cmd!("getrange", 4, f::READONLY, [1, 1, 1], acl::READ | acl::STRING | acl::SLOW, string::getrange),
+    cmd!("substr", 4, f::READONLY, [1, 1, 1], acl::READ | acl::STRING | acl::SLOW, string::substr),
+    cmd!("setrange", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::setrange),
+    cmd!("incr", 2, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incr),
+    cmd!("decr", 2, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::decr),
+    cmd!("incrby", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incrby),
+    cmd!("decrby", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::decrby),
+    cmd!("incrbyfloat", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incrbyfloat),
+    cmd!("lcs", -3, f::READONLY, [1, 2, 1], acl::READ | acl::STRING | acl::SLOW, string::lcs),
+    cmd!("info", -1, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::DANGEROUS, server::info),
+    container!("config", -2, 0, acl::SLOW, container_without_subcommand, [
+        cmd!("get", -3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_get),
+        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW, server::config_help),
+        cmd!("resetstat", 2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_resetstat),
+        cmd!("set", -4, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_set),
+    ]),
+    container!("command", -1, f::LOADING | f::STALE, acl::SLOW | acl::CONNECTION, server::command_all, [
+        cmd!("count", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_count),
+        cmd!("getkeys", -4, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_getkeys),
+        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_help),
+        cmd!("info", -2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_info),
+        cmd!("list", -2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_list),
+    ]),
+    cmd!("time", 1, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST, server::time),
+    cmd!("lastsave", 1, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::ADMIN | acl::FAST | acl::DANGEROUS, server::lastsave),
+    cmd!("shutdown", -1, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::ALLOW_BUSY, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::shutdown),
+    cmd!("debug", -2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::PROTECTED, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::debug),
+    container!("function", -2, 0, acl::SLOW, container_without_subcommand, [
+        cmd!("flush", -2, f::WRITE | f::NOSCRIPT, [0, 0, 0], acl::WRITE | acl::SLOW | acl::SCRIPTING, server::function_flush),
+        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::SCRIPTING, server::function_help),
+    ]),
+];
+
+/// A container (CONFIG, CLIENT...) called without a subcommand is an arity
+/// error, raised before any handler runs; this only fills the table slot.
+fn container_without_subcommand(ctx: &mut Ctx<'_>, _: &mut Store<'_>) {
+    ctx.arity_error();
+}
+
+fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    INDEX.get_or_init(|| COMMANDS.iter().map(|c| (c.name, c)).collect())
+}
+
+fn by_name(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index().get(std::str::from_utf8(lower).ok()?).copied()
+}
+
+/// The command (or subcommand) named by the first arguments.
+#[inline]
+pub fn lookup(args: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let cmd = by_name(args.first()?)?;
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return Some(cmd);
+    }
+    cmd.subcommands.iter().find(|s| s.name.as_bytes().eq_ignore_ascii_case(args[1]))
+}
+
+pub fn is_container(name: &[u8]) -> bool {
+    by_name(name).is_some_and(|c| !c.subcommands.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_finds_subcommands() {
+        assert_eq!(lookup(&[b"GeT", b"k"]).map(|c| c.name), Some("get"));
+        let sub = lookup(&[b"config", b"GET", b"x"]).map(|c| c.fullname());
+        assert_eq!(sub.as_deref(), Some("config|get"));
+        assert!(lookup(&[b"config", b"nope"]).is_none());
+        assert!(lookup(&[b"nosuchcommand"]).is_none());
+        assert_eq!(lookup(&[b"config"]).map(|c| c.name), Some("config"));
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let mset = lookup(&[b"mset"]).unwrap();
+        let args: Vec<&[u8]> = vec![b"mset", b"a", b"1", b"b", b"2"];
+        assert_eq!(mset.key_indices(&args).as_slice(), &[1, 3]);
+        let del = lookup(&[b"del"]).unwrap();
+        assert_eq!(del.key_indices(&[b"del", b"a", b"b"]).as_slice(), &[1, 2]);
+    }
+
+    #[test]
+    fn every_name_is_unique_and_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+        }
+    }
+}
+
+/// The supported-command table in Markdown (docs/COMMANDS.md is generated
+/// from this by `russet-server --commands docs/COMMANDS.md`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Supported commands\n\nGenerated from the command table by `russet-server --commands docs/COMMANDS.md`; do not edit.\n\n\
+         | command | arity | flags | keys (first, last, step) | ACL categories |\n|---|---|---|---|---|\n",
+    );
+    let mut rows: Vec<&CommandSpec> = Vec::new();
+    for c in COMMANDS {
+        if c.subcommands.is_empty() {
+            rows.push(c);
+        }
+        rows.extend(c.subcommands.iter());
+    }
+    rows.sort_by_key(|c| c.fullname());
+    for c in rows {
+        let flags: Vec<&str> = f::NAMES.iter().filter(|(b, _)| c.flags & b != 0).map(|(_, n)| *n).collect();
+        let cats: Vec<String> =
+            acl::NAMES.iter().enumerate().filter(|(i, _)| c.categories & (1 << i) != 0).map(|(_, n)| format!("@{}", n)).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {}, {}, {} | {} |\n",
+            c.fullname().to_uppercase().replace('|', " "),
+            c.arity,
+            flags.join(" "),
+            c.first_key,
+            c.last_key,
+            c.step,
+            cats.join(" ")
+        ));
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! One task per connection: read, parse every complete command in the buffer,
+//! run each, and send all their replies with a single write.
+
+use super::{Client, ClientHandle, ReplyMode, Server};
+use crate::commands::{self, After};
+use crate::config;
+use crate::protocol::{Frame, ParseLimits, RequestParser};
+use crate::util::now_ms;
+use bytes::{Buf, BytesMut};
+use smallvec::SmallVec;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let (maxclients, protected) = {
+        let c = srv.config.read();
+        let protected = c.flag(config::PROTECTED_MODE) && c.text(config::REQUIREPASS).is_empty();
+        (c.num(config::MAXCLIENTS) as usize, protected)
+    };
+    if srv.clients.len() >= maxclients {
+        srv.stats.rejected_connections.incr();
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    if protected && !peer.ip().is_loopback() {
+        srv.stats.rejected_connections.incr();
+        let _ = stream.write_all(PROTECTED_MODE_ERROR).await;
+        return;
+    }
+    let handle = Arc::new(ClientHandle::new(srv.next_client_id(), peer.to_string(), laddr, now_ms()));
+    srv.clients.add(handle.clone());
+    let mut client = Client::new(handle.clone());
+    client.authenticated = !srv.auth_required();
+    let result = std::panic::AssertUnwindSafe(session(&srv, &mut stream, &mut client));
+    if let Err(e) = futures_catch(result).await {
+        tracing::error!("connection {} ended by an internal error: {}", handle.id, e);
+    }
+    srv.clients.remove(handle.id);
+}
+
+/// Runs the session future, turning a panic into an error so that one broken
+/// command can never take the process down.
+async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::AssertUnwindSafe<F>) -> Result<(), String> {
+    use std::pin::pin;
+    let mut f = pin!(f.0);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(())) => std::task::Poll::Ready(Ok(())),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                std::task::Poll::Ready(Err(msg))
+            }
+        }
+    })
+    .await
+}
+
+async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut wbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut parser = RequestParser::default();
+    let mut shutdown = srv.shutdown_signal();
+    let handle = client.handle.clone();
+    loop {
+        if handle.killed.load(Ordering::Relaxed) {
+            return;
+        }
+        let (idle_timeout, query_limit, max_bulk) = {
+            let c = srv.config.read();
+            (c.num(config::TIMEOUT), c.num(config::CLIENT_QUERY_BUFFER_LIMIT) as usize, c.num(config::PROTO_MAX_BULK_LEN))
+        };
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        let read = async {
+            if idle_timeout > 0 {
+                match tokio::time::timeout(Duration::from_secs(idle_timeout as u64), stream.read_buf(&mut rbuf)).await {
+                    Ok(r) => r,
+                    Err(_) => Ok(0),
+                }
+            } else {
+                stream.read_buf(&mut rbuf).await
+            }
+        };
+        let n = tokio::select! {
+            r = read => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            _ = handle.kill.notified() => return,
+            _ = shutdown.changed() => return,
+        };
+        srv.stats.net_input_bytes.add(n as u64);
+        handle.last_interaction_ms.store(now_ms(), Ordering::Relaxed);
+
+        let mut consumed = 0;
+        let mut close = false;
+        loop {
+            let limits = ParseLimits { max_bulk_len: max_bulk, unauthenticated: !client.authenticated };
+            let parsed = parser.parse(&rbuf[consumed..], limits);
+            match parsed {
+                Ok(None) => break,
+                Ok(Some((frame, used))) => {
+                    let base = consumed;
+                    consumed += used;
+                    let after = match frame {
+                        Frame::Empty => After::Continue,
+                        Frame::Multibulk => {
+                            let window = &rbuf[base..];
+                            let args: SmallVec<[&[u8]; 16]> = parser.spans.iter().map(|&(s, e)| &window[s..e]).collect();
+                            run(srv, client, &args, &mut wbuf)
+                        }
+                        Frame::Inline => {
+                            let owned = std::mem::take(&mut parser.inline_args);
+                            let after = {
+                                let args: SmallVec<[&[u8]; 16]> = owned.iter().map(|a| a.as_slice()).collect();
+                                run(srv, client, &args, &mut wbuf)
+                            };
+                            parser.inline_args = owned;
+                            after
+                        }
+                    };
+                    match after {
+                        After::Continue => {}
+                        After::Close => {
+                            close = true;
+                            break;
+                        }
+                        After::Shutdown => {
+                            let _ = stream.write_all(&wbuf).await;
+                            srv.request_shutdown();
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    wbuf.extend_from_slice(b"-ERR ");
+                    wbuf.extend_from_slice(e.0.as_bytes());
+                    wbuf.extend_from_slice(b"\r\n");
+                    close = true;
+                    break;
+                }
+            }
+        }
+        rbuf.advance(consumed);
+        handle.query_buffer.store(rbuf.len(), Ordering::Relaxed);
+        if !wbuf.is_empty() {
+            srv.stats.net_output_bytes.add(wbuf.len() as u64);
+            handle.output_buffer.store(wbuf.len(), Ordering::Relaxed);
+            if stream.write_all(&wbuf).await.is_err() {
+                return;
+            }
+            handle.output_buffer.store(0, Ordering::Relaxed);
+            wbuf.clear();
+            if wbuf.capacity() > 4 * 1024 * 1024 {
+                wbuf = Vec::with_capacity(READ_CHUNK);
+            }
+        }
+        if close {
+            let _ = stream.shutdown().await;
+            return;
+        }
+        if rbuf.len() > query_limit {
+            tracing::warn!("closing client {}: query buffer of {} bytes exceeds client-query-buffer-limit", client.id, rbuf.len());
+            return;
+        }
+    }
+}
+
+/// Runs one command and applies CLIENT REPLY OFF/SKIP to its output.
+fn run(srv: &Server, client: &mut Client, args: &[&[u8]], wbuf: &mut Vec<u8>) -> After {
+    let mark = wbuf.len();
+    let after = commands::execute(srv, client, args, wbuf);
+    match client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => wbuf.truncate(mark),
+        ReplyMode::Skip => {
+            wbuf.truncate(mark);
+            client.reply_mode = ReplyMode::On;
+        }
+        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skip,
+    }
+    after
+}
+
+const PROTECTED_MODE_ERROR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a Bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

@@ -1,0 +1,24 @@
+//! Values that live outside the entry block: strings that are mutated in
+//! place (APPEND, SETRANGE grow them with amortised reallocation, Redis's
+//! `raw` encoding) and, as their issues land, the collection types.
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Vec<u8>),
+}
+
+impl Value {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "raw",
+        }
+    }
+}
