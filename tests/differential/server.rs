@@ -81,6 +81,8 @@ impl Server {
                 .args(["--bind", "127.0.0.1"])
                 .args(["--save", ""])
                 .args(["--appendonly", "no"])
+                // DEBUG SLEEP is used by scenarios; redis 7 refuses DEBUG by default.
+                .args(["--enable-debug-command", "local"])
                 .arg("--dir")
                 .arg(&dir)
                 .stdin(Stdio::null())
