@@ -169,7 +169,10 @@ pub fn strings_cmd() -> BoxedStrategy<Cmd> {
             "GETEX",
             vec![
                 key(),
-                opts(&["EX 1000", "PX 100000", "PERSIST", "EXAT 4102444800", "EX 0"], 2),
+                opts(
+                    &["EX 1000", "PX 100000", "PERSIST", "EXAT 4102444800", "EX 0"],
+                    2,
+                ),
             ],
         )),
         cmd("GETDEL", vec![key()]),
@@ -178,8 +181,14 @@ pub fn strings_cmd() -> BoxedStrategy<Cmd> {
         cmd("MSET", vec![key(), val(), key(), val()]),
         cmd("MSETNX", vec![key(), val(), key(), val()]),
         cmd("SETNX", vec![key(), val()]),
-        cmd("SETEX", vec![key(), pick(&[b"1000", b"0", b"-1", b"x"]), val()]),
-        cmd("PSETEX", vec![key(), pick(&[b"100000", b"0", b"-1"]), val()]),
+        cmd(
+            "SETEX",
+            vec![key(), pick(&[b"1000", b"0", b"-1", b"x"]), val()],
+        ),
+        cmd(
+            "PSETEX",
+            vec![key(), pick(&[b"100000", b"0", b"-1"]), val()],
+        ),
         cmd("APPEND", vec![key(), val()]),
         cmd("STRLEN", vec![key()]),
         cmd("GETRANGE", vec![key(), index(), index()]),
@@ -278,7 +287,10 @@ pub fn expire_cmd() -> BoxedStrategy<Cmd> {
         cmd("PERSIST", vec![key()]),
         with_opts(cmd(
             "GETEX",
-            vec![key(), opts(&["PERSIST", "EX 1000", "PXAT 4102444800000"], 1)],
+            vec![
+                key(),
+                opts(&["PERSIST", "EX 1000", "PXAT 4102444800000"], 1),
+            ],
         )),
         cmd("GET", vec![key()]),
         cmd("EXISTS", vec![key()]),
@@ -347,7 +359,9 @@ pub fn run_family(family: &str, strategy: BoxedStrategy<Cmd>) {
         if st.mismatches.is_empty() {
             Ok(())
         } else {
-            first_failure.borrow_mut().get_or_insert(st.mismatches.len());
+            first_failure
+                .borrow_mut()
+                .get_or_insert(st.mismatches.len());
             Err(TestCaseError::fail(st.mismatches.join("\n")))
         }
     });

@@ -181,8 +181,8 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<Case>, String> {
         }
         let step = parse_line(trimmed, loc.clone()).map_err(|e| format!("{loc}: {e}"))?;
         cur.get_or_insert_with(|| Case { steps: Vec::new() })
-        .steps
-        .push(step);
+            .steps
+            .push(step);
     }
     cases.extend(cur);
     Ok(cases)

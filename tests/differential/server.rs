@@ -99,8 +99,8 @@ impl Server {
             match server.wait_ready() {
                 Ok(()) => return server,
                 Err(e) => {
-                    let log = std::fs::read_to_string(server.dir.join("server.log"))
-                        .unwrap_or_default();
+                    let log =
+                        std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
                     last_err = format!("{e}\n--- server log ---\n{log}");
                 }
             }
