@@ -33,7 +33,11 @@ pub fn reference_binary() -> Option<PathBuf> {
     let skip = std::env::var("RUSSET_SKIP_DIFFERENTIAL").is_ok_and(|v| v == "1");
     let name = std::env::var("RUSSET_REFERENCE_SERVER").unwrap_or_else(|_| "redis-server".into());
     if skip {
-        eprintln!("differential: skipped (RUSSET_SKIP_DIFFERENTIAL=1)");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "differential: skipped (RUSSET_SKIP_DIFFERENTIAL=1)"
+        );
         return None;
     }
     match which(&name) {
