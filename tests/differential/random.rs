@@ -1,0 +1,376 @@
+//! Randomized command sequences (proptest) over a tiny key and value space,
+//! so keys collide and types clash. Every reply is compared byte-for-byte,
+//! except TTL-like replies (compared within a tolerance), KEYS/SCAN
+//! (unordered) and RANDOMKEY (type only).
+
+use super::compare::Mode;
+use super::runner::{report, show_cmd, Pair, Stats};
+use super::scenario::Step;
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::strategy::{BoxedStrategy, Union};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use std::cell::RefCell;
+
+type Cmd = Vec<Vec<u8>>;
+
+/// A generated case: protocol plus commands.
+#[derive(Clone)]
+pub struct Seq {
+    pub resp3: bool,
+    pub cmds: Vec<Cmd>,
+}
+
+impl std::fmt::Debug for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "RESP{} sequence:", if self.resp3 { 3 } else { 2 })?;
+        for c in &self.cmds {
+            writeln!(f, "    {}", show_cmd(c))?;
+        }
+        Ok(())
+    }
+}
+
+fn b(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn pick(items: &[&[u8]]) -> BoxedStrategy<Vec<u8>> {
+    select(items.iter().map(|x| x.to_vec()).collect::<Vec<_>>()).boxed()
+}
+
+fn key() -> BoxedStrategy<Vec<u8>> {
+    pick(&[b"a", b"b", b"c", b""])
+}
+
+fn val() -> BoxedStrategy<Vec<u8>> {
+    pick(&[
+        b"0",
+        b"1",
+        b"-1",
+        b"10",
+        b"9223372036854775807",
+        b"-9223372036854775808",
+        b"1.5",
+        b"-0",
+        b"3e3",
+        b"abc",
+        b"",
+        b" 1",
+        b"hello world",
+        b"\x00\xff",
+        b"inf",
+        b"0x10",
+    ])
+}
+
+fn int() -> BoxedStrategy<Vec<u8>> {
+    pick(&[
+        b"0",
+        b"1",
+        b"-1",
+        b"3",
+        b"-5",
+        b"100",
+        b"9223372036854775807",
+        b"-9223372036854775808",
+        b"1.5",
+        b"x",
+        b"",
+    ])
+}
+
+fn float() -> BoxedStrategy<Vec<u8>> {
+    pick(&[
+        b"0", b"1.5", b"-2.25", b"0.1", b"1e3", b"-0", b"inf", b"nan", b"1e400", b"abc", b"10",
+    ])
+}
+
+fn index() -> BoxedStrategy<Vec<u8>> {
+    pick(&[
+        b"0",
+        b"1",
+        b"2",
+        b"5",
+        b"-1",
+        b"-3",
+        b"-100",
+        b"100",
+        b"9223372036854775807",
+        b"-9223372036854775808",
+        b"x",
+    ])
+}
+
+/// A command: fixed words followed by generated arguments.
+fn cmd(words: &'static str, args: Vec<BoxedStrategy<Vec<u8>>>) -> BoxedStrategy<Cmd> {
+    args.prop_map(move |rest| {
+        let mut c: Cmd = words.split(' ').map(b).collect();
+        c.extend(rest);
+        c
+    })
+    .boxed()
+}
+
+/// Zero to `max` options drawn from `opts` (each option may be several words).
+fn opts(options: &[&'static str], max: usize) -> BoxedStrategy<Vec<u8>> {
+    // Encoded as words joined by '\n'; split again in `with_opts`.
+    let v: Vec<&'static str> = options.to_vec();
+    proptest::collection::vec(select(v), 0..=max)
+        .prop_map(|o| o.join(" ").into_bytes())
+        .boxed()
+}
+
+/// Expands a trailing options argument produced by `opts`.
+fn with_opts(s: BoxedStrategy<Cmd>) -> BoxedStrategy<Cmd> {
+    s.prop_map(|mut c| {
+        let last = c.pop().unwrap_or_default();
+        c.extend(
+            last.split(|&x| x == b' ')
+                .filter(|w| !w.is_empty())
+                .map(|w| w.to_vec()),
+        );
+        c
+    })
+    .boxed()
+}
+
+fn collections() -> Vec<BoxedStrategy<Cmd>> {
+    if std::env::var("RUSSET_DIFF_PENDING").is_ok_and(|v| v == "1") {
+        vec![
+            cmd("RPUSH", vec![key(), val()]),
+            cmd("HSET", vec![key(), val(), val()]),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+pub fn strings_cmd() -> BoxedStrategy<Cmd> {
+    let set_opts = &[
+        "NX",
+        "XX",
+        "GET",
+        "KEEPTTL",
+        "EX 1000",
+        "PX 100000",
+        "EXAT 4102444800",
+        "PXAT 4102444800000",
+        "EX 0",
+        "PX -1",
+        "EX x",
+        "EXAT 1",
+    ];
+    let mut v = vec![
+        with_opts(cmd("SET", vec![key(), val(), opts(set_opts, 3)])),
+        cmd("SET", vec![key(), val()]),
+        cmd("GET", vec![key()]),
+        with_opts(cmd(
+            "GETEX",
+            vec![
+                key(),
+                opts(
+                    &["EX 1000", "PX 100000", "PERSIST", "EXAT 4102444800", "EX 0"],
+                    2,
+                ),
+            ],
+        )),
+        cmd("GETDEL", vec![key()]),
+        cmd("GETSET", vec![key(), val()]),
+        cmd("MGET", vec![key(), key(), key()]),
+        cmd("MSET", vec![key(), val(), key(), val()]),
+        cmd("MSETNX", vec![key(), val(), key(), val()]),
+        cmd("SETNX", vec![key(), val()]),
+        cmd(
+            "SETEX",
+            vec![key(), pick(&[b"1000", b"0", b"-1", b"x"]), val()],
+        ),
+        cmd(
+            "PSETEX",
+            vec![key(), pick(&[b"100000", b"0", b"-1"]), val()],
+        ),
+        cmd("APPEND", vec![key(), val()]),
+        cmd("STRLEN", vec![key()]),
+        cmd("GETRANGE", vec![key(), index(), index()]),
+        cmd("SUBSTR", vec![key(), index(), index()]),
+        cmd(
+            "SETRANGE",
+            vec![key(), pick(&[b"0", b"1", b"3", b"10", b"-1", b"x"]), val()],
+        ),
+        cmd("INCR", vec![key()]),
+        cmd("DECR", vec![key()]),
+        cmd("INCRBY", vec![key(), int()]),
+        cmd("DECRBY", vec![key(), int()]),
+        cmd("INCRBYFLOAT", vec![key(), float()]),
+        with_opts(cmd(
+            "LCS",
+            vec![
+                key(),
+                key(),
+                opts(&["LEN", "IDX", "MINMATCHLEN 1", "WITHMATCHLEN"], 2),
+            ],
+        )),
+        cmd("DEL", vec![key()]),
+        cmd("EXISTS", vec![key()]),
+        cmd("TYPE", vec![key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
+pub fn keys_cmd() -> BoxedStrategy<Cmd> {
+    let db = || pick(&[b"0", b"1", b"2", b"16", b"-1", b"x"]);
+    let pattern = || pick(&[b"*", b"a", b"?", b"[a-b]", b"[^a]*", b"\\*", b"", b"*b*"]);
+    let mut v = vec![
+        cmd("SET", vec![key(), val()]),
+        cmd("GET", vec![key()]),
+        cmd("DEL", vec![key(), key()]),
+        cmd("UNLINK", vec![key()]),
+        cmd("EXISTS", vec![key(), key()]),
+        cmd("TYPE", vec![key()]),
+        cmd("RENAME", vec![key(), key()]),
+        cmd("RENAMENX", vec![key(), key()]),
+        cmd("MOVE", vec![key(), db()]),
+        with_opts(cmd(
+            "COPY",
+            vec![key(), key(), opts(&["DB 1", "DB 0", "REPLACE", "DB x"], 2)],
+        )),
+        cmd("SWAPDB", vec![db(), db()]),
+        cmd("SELECT", vec![pick(&[b"0", b"1", b"2"])]),
+        cmd("DBSIZE", vec![]),
+        cmd("KEYS", vec![pattern()]),
+        with_opts(cmd(
+            "SCAN",
+            vec![opts(&["MATCH a", "MATCH *", "COUNT 100", "TYPE string"], 2)],
+        )),
+        cmd("RANDOMKEY", vec![]),
+        cmd("TOUCH", vec![key(), key()]),
+        cmd("OBJECT ENCODING", vec![key()]),
+        cmd("FLUSHDB", vec![]),
+        cmd("APPEND", vec![key(), val()]),
+        cmd("INCR", vec![key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
+pub fn expire_cmd() -> BoxedStrategy<Cmd> {
+    // Relative times are only ever compared to very different ones (or used
+    // without GT/LT), so replies don't depend on the millisecond they land in.
+    let rel = || pick(&[b"-1", b"0", b"100", b"1000", b"x", b"9223372036854775807"]);
+    let prel = || pick(&[b"-1", b"0", b"5000000", b"400000", b"9223372036854775807"]);
+    let abs = || pick(&[b"1", b"4102444800", b"4102448400", b"0", b"-5"]);
+    let pabs = || pick(&[b"1", b"4102444800000", b"4102446600000", b"0"]);
+    let nx_xx = || opts(&["NX", "XX"], 2);
+    let any_flag = || opts(&["NX", "XX", "GT", "LT"], 2);
+    let gt_lt = || pick(&[b"GT", b"LT"]);
+    let mut v = vec![
+        cmd("SET", vec![key(), val()]),
+        with_opts(cmd(
+            "SET",
+            vec![
+                key(),
+                val(),
+                opts(&["EX 1000", "PX 2000000", "KEEPTTL", "EXAT 4102444800"], 1),
+            ],
+        )),
+        with_opts(cmd("EXPIRE", vec![key(), rel(), nx_xx()])),
+        cmd("EXPIRE", vec![key(), pick(&[b"-1", b"0"]), gt_lt()]),
+        with_opts(cmd("PEXPIRE", vec![key(), prel(), nx_xx()])),
+        cmd("PEXPIRE", vec![key(), pick(&[b"-1", b"0"]), gt_lt()]),
+        with_opts(cmd("EXPIREAT", vec![key(), abs(), any_flag()])),
+        with_opts(cmd("PEXPIREAT", vec![key(), pabs(), any_flag()])),
+        cmd("TTL", vec![key()]),
+        cmd("PTTL", vec![key()]),
+        cmd("EXPIRETIME", vec![key()]),
+        cmd("PEXPIRETIME", vec![key()]),
+        cmd("PERSIST", vec![key()]),
+        with_opts(cmd(
+            "GETEX",
+            vec![
+                key(),
+                opts(&["PERSIST", "EX 1000", "PXAT 4102444800000"], 1),
+            ],
+        )),
+        cmd("GET", vec![key()]),
+        cmd("EXISTS", vec![key()]),
+        cmd("DEL", vec![key()]),
+        cmd("RENAME", vec![key(), key()]),
+        cmd("COPY", vec![key(), key()]),
+        cmd("MOVE", vec![key(), pick(&[b"1"])]),
+        cmd("SELECT", vec![pick(&[b"0", b"1"])]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
+/// How a randomly generated command's reply is compared.
+pub fn mode_for(c: &Cmd) -> Mode {
+    let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
+    match name.as_str() {
+        "TTL" | "EXPIRETIME" => Mode::Near(1),
+        "PTTL" | "PEXPIRETIME" => Mode::Near(1000),
+        "KEYS" => Mode::Set,
+        "SCAN" => Mode::Scan,
+        "RANDOMKEY" => Mode::Type,
+        _ => Mode::Exact,
+    }
+}
+
+/// Number of proptest cases per family (`RUSSET_DIFF_CASES`, default 256).
+pub fn cases() -> u32 {
+    std::env::var("RUSSET_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+/// Runs random sequences of one family against both servers.
+pub fn run_family(family: &str, strategy: BoxedStrategy<Cmd>) {
+    let Some(pair) = Pair::start() else { return };
+    let pair = RefCell::new(pair);
+    let stats = RefCell::new(Stats::default());
+    let first_failure = RefCell::new(None::<usize>);
+    let seq = (any::<bool>(), proptest::collection::vec(strategy, 1..=60))
+        .prop_map(|(resp3, cmds)| Seq { resp3, cmds });
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 4096,
+        ..Config::default()
+    });
+    let result = runner.run(&seq, |s| {
+        let steps: Vec<Step> = s
+            .cmds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Step {
+                location: format!("random-{family} #{}", i + 1),
+                proto: None,
+                mode: mode_for(c),
+                args: c.clone(),
+            })
+            .collect();
+        let mut st = Stats::default();
+        pair.borrow_mut()
+            .run_case(if s.resp3 { 3 } else { 2 }, &steps, &mut st);
+        let mut total = stats.borrow_mut();
+        total.compared += st.compared;
+        if st.mismatches.is_empty() {
+            Ok(())
+        } else {
+            first_failure
+                .borrow_mut()
+                .get_or_insert(st.mismatches.len());
+            Err(TestCaseError::fail(st.mismatches.join("\n")))
+        }
+    });
+    let mut total = stats.into_inner();
+    let n = first_failure.into_inner().unwrap_or(0);
+    if let Err(e) = result {
+        total.mismatches = vec![String::new(); n.max(1)];
+        report(&format!("random-{family}"), &total);
+        panic!("differential random-{family}: mismatch; minimal failing case:\n{e}");
+    }
+    report(&format!("random-{family}"), &total);
+}
