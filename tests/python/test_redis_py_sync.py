@@ -331,8 +331,8 @@ def test_keys_and_scan_iter(r):
     assert set(r.keys("user:[12]")) == {b"user:1", b"user:2"}
     assert r.keys("u\\?er") == [b"u?er"]
     assert r.keys("nomatch*") == []
+    # SCAN may return an element more than once, but must return every key
     scanned = list(r.scan_iter(match="user:*", count=17))
-    assert len(scanned) == len(set(scanned))  # no duplicates while keyspace is stable
     assert set(scanned) == names
     assert set(r.scan_iter()) == names | {b"other:1", b"u?er"}
     cursor, batch = r.scan(0, match="other:*", count=1000)
