@@ -14,12 +14,12 @@
 static int parse_ld(const char *s, size_t len, long double *out) {
     char buf[MAX_LONG_DOUBLE_CHARS + 1];
     char *end;
-    if (len == 0 || len >= sizeof(buf)) return 0;
+    if (len == 0 || len >= MAX_LONG_DOUBLE_CHARS) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
     errno = 0;
     long double v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
         (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return 0;

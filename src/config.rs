@@ -71,6 +71,8 @@ options! {
     MAXMEMORY_POLICY = "maxmemory-policy" &[], Kind::Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
         "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), "noeviction", mutable;
     MAXMEMORY_SAMPLES = "maxmemory-samples" &[], Kind::Int(1, 64), "5", mutable;
+    MAXMEMORY_EVICTION_TENACITY = "maxmemory-eviction-tenacity" &[], Kind::Int(0, 100), "10", mutable;
+    MAXMEMORY_CLIENTS = "maxmemory-clients" &[], Kind::Memory(0, i64::MAX), "0", mutable;
     HZ = "hz" &[], Kind::Int(0, POS_I32), "10", mutable;
     ACTIVE_EXPIRE_EFFORT = "active-expire-effort" &[], Kind::Int(1, 10), "1", mutable;
     LFU_LOG_FACTOR = "lfu-log-factor" &[], Kind::Int(0, POS_I32), "10", mutable;
@@ -82,12 +84,10 @@ options! {
     APPENDDIRNAME = "appenddirname" &[], Kind::Str, "appendonlydir", immutable;
     LIST_MAX_LISTPACK_SIZE = "list-max-listpack-size" &["list-max-ziplist-size"], Kind::Int(I32.0, I32.1), "-2", mutable;
     LIST_COMPRESS_DEPTH = "list-compress-depth" &[], Kind::Int(0, POS_I32), "0", mutable;
-    HASH_MAX_LISTPACK_ENTRIES = "hash-max-listpack-entries" &["hash-max-ziplist-entries"], Kind::Memory(0, i64::MAX), "512", mutable;
+    HASH_MAX_LISTPACK_ENTRIES = "hash-max-listpack-entries" &["hash-max-ziplist-entries"], Kind::Int(0, i64::MAX), "512", mutable;
     HASH_MAX_LISTPACK_VALUE = "hash-max-listpack-value" &["hash-max-ziplist-value"], Kind::Memory(0, i64::MAX), "64", mutable;
-    SET_MAX_INTSET_ENTRIES = "set-max-intset-entries" &[], Kind::Memory(0, i64::MAX), "512", mutable;
-    SET_MAX_LISTPACK_ENTRIES = "set-max-listpack-entries" &[], Kind::Memory(0, i64::MAX), "128", mutable;
-    SET_MAX_LISTPACK_VALUE = "set-max-listpack-value" &[], Kind::Memory(0, i64::MAX), "64", mutable;
-    ZSET_MAX_LISTPACK_ENTRIES = "zset-max-listpack-entries" &["zset-max-ziplist-entries"], Kind::Memory(0, i64::MAX), "128", mutable;
+    SET_MAX_INTSET_ENTRIES = "set-max-intset-entries" &[], Kind::Int(0, i64::MAX), "512", mutable;
+    ZSET_MAX_LISTPACK_ENTRIES = "zset-max-listpack-entries" &["zset-max-ziplist-entries"], Kind::Int(0, i64::MAX), "128", mutable;
     ZSET_MAX_LISTPACK_VALUE = "zset-max-listpack-value" &["zset-max-ziplist-value"], Kind::Memory(0, i64::MAX), "64", mutable;
     HLL_SPARSE_MAX_BYTES = "hll-sparse-max-bytes" &[], Kind::Memory(0, i64::MAX), "3000", mutable;
     STREAM_NODE_MAX_BYTES = "stream-node-max-bytes" &[], Kind::Memory(0, i64::MAX), "4096", mutable;
@@ -196,13 +196,29 @@ impl Config {
         Ok(())
     }
 
-    /// (name, value) pairs matching any of the glob patterns, aliases included.
-    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, &str)> {
-        let mut out = Vec::new();
-        for (i, o) in OPTIONS.iter().enumerate() {
-            for name in std::iter::once(&o.name).chain(o.aliases.iter()) {
-                if patterns.iter().any(|p| glob_match(p, name.as_bytes(), true)) {
-                    out.push((*name, self.text[i].as_str()));
+    /// (name, value) pairs for CONFIG GET: a pattern without glob characters
+    /// names one option (echoed as the client spelled it, like Redis); other
+    /// patterns match every option name and alias.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, &str)> {
+        fn push<'c>(name: String, value: &'c str, out: &mut Vec<(String, &'c str)>) {
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, value));
+            }
+        }
+        let mut out: Vec<(String, &str)> = Vec::new();
+        for p in patterns {
+            if !p.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+                let name = String::from_utf8_lossy(p).into_owned();
+                if let Some(id) = lookup(&name) {
+                    push(name, self.text[id].as_str(), &mut out);
+                }
+                continue;
+            }
+            for (i, o) in OPTIONS.iter().enumerate() {
+                for name in std::iter::once(&o.name).chain(o.aliases.iter()) {
+                    if glob_match(p, name.as_bytes(), true) {
+                        push(name.to_string(), self.text[i].as_str(), &mut out);
+                    }
                 }
             }
         }
@@ -212,6 +228,9 @@ impl Config {
 
 /// Redis's memtoull: an integer with an optional b/k/kb/m/mb/g/gb unit.
 pub fn parse_memory(s: &str) -> Option<i64> {
+    if s.is_empty() {
+        return Some(0);
+    }
     let lower = s.to_ascii_lowercase();
     let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);

@@ -127,9 +127,9 @@ pub fn copy(ctx: &mut Ctx, db: &mut Store) {
         Some(e) => {
             let expire = e.expire();
             match e.value() {
-                ValueRef::Str(s) => Entry::new(dst, store::NewValue::Str(s), expire, store::lru_clock()),
-                ValueRef::Int(n) => Entry::new(dst, store::NewValue::Int(n), expire, store::lru_clock()),
-                ValueRef::Obj(v) => Entry::new(dst, store::NewValue::Obj(v.clone()), expire, store::lru_clock()),
+                ValueRef::Str(s) => Entry::new(dst, store::NewValue::Str(s), expire, store::initial_access()),
+                ValueRef::Int(n) => Entry::new(dst, store::NewValue::Int(n), expire, store::initial_access()),
+                ValueRef::Obj(v) => Entry::new(dst, store::NewValue::Obj(v.clone()), expire, store::initial_access()),
             }
         }
     };
@@ -374,7 +374,8 @@ pub fn object_freq(ctx: &mut Ctx, db: &mut Store) {
     if !lfu_policy(ctx) {
         return ctx.out.err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    ctx.out.err("LFU access frequency tracking is not available in this russet version");
+    let access = db.peek(ctx.args[2]).map_or(0, |e| e.lru());
+    ctx.out.int(store::lfu_counter(access) as i64);
 }
 
 pub fn object_idletime(ctx: &mut Ctx, db: &mut Store) {
@@ -511,7 +512,7 @@ pub fn pttl(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn expiretime(ctx: &mut Ctx, db: &mut Store) {
-    ttl_generic(ctx, db, |when, _| when / 1000);
+    ttl_generic(ctx, db, |when, _| (when + 500) / 1000);
 }
 
 pub fn pexpiretime(ctx: &mut Ctx, db: &mut Store) {

@@ -134,7 +134,9 @@ fn reject_unknown(reply: &mut Reply, args: &[&[u8]]) {
     reply.error_bytes(&msg);
 }
 
+/// At most `n` bytes, cut at the first NUL as C's `%s` would.
 fn truncate(b: &[u8], n: usize) -> &[u8] {
+    let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
     &b[..b.len().min(n)]
 }
 

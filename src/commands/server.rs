@@ -18,7 +18,7 @@ pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }
 
 /// Whether a protected command (DEBUG) may run for this client under the
@@ -29,6 +29,17 @@ pub fn protected_allowed(srv: &Server, client: &Client, option: usize) -> bool {
         "local" => client.handle.addr.starts_with("127.") || client.handle.addr.starts_with("[::1]"),
         _ => false,
     }
+}
+
+/// Redis's addReplySubcommandSyntaxError.
+pub fn subcommand_syntax_error(ctx: &mut Ctx, container: &str) {
+    let sub = ctx.args.get(1).copied().unwrap_or_default();
+    let msg = format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(128)]),
+        container
+    );
+    ctx.out.err(&msg);
 }
 
 // ---- INFO ----
@@ -209,7 +220,7 @@ fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
 // ---- CONFIG ----
 
 pub fn config_get(ctx: &mut Ctx, _: &mut Store) {
-    let pairs: Vec<(&'static str, String)> = {
+    let pairs: Vec<(String, String)> = {
         let cfg = ctx.srv.config.read();
         cfg.get_matching(&ctx.args[2..]).into_iter().map(|(k, v)| (k, v.to_string())).collect()
     };
@@ -312,7 +323,8 @@ pub fn command_count(ctx: &mut Ctx, _: &mut Store) {
 fn find_command(name: &[u8]) -> Option<&'static CommandSpec> {
     let text = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
     let mut parts = text.splitn(2, '|');
-    let top = COMMANDS.iter().find(|c| Some(c.name) == parts.next())?;
+    let top_name = parts.next()?;
+    let top = COMMANDS.iter().find(|c| c.name == top_name)?;
     match parts.next() {
         None => Some(top),
         Some(sub) => top.subcommands.iter().find(|s| s.name == sub),
@@ -328,7 +340,7 @@ pub fn command_info(ctx: &mut Ctx, _: &mut Store) {
     for n in names {
         match find_command(n) {
             Some(c) => command_entry(ctx, c),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
 }
@@ -484,8 +496,7 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
             ],
         );
     } else {
-        let msg = format!("unknown subcommand '{}'. Try DEBUG HELP.", String::from_utf8_lossy(&sub[..sub.len().min(128)]));
-        ctx.out.err(&msg);
+        subcommand_syntax_error(ctx, "DEBUG");
     }
 }
 
@@ -495,10 +506,34 @@ pub fn function_flush(ctx: &mut Ctx, _: &mut Store) {
         2 => {}
         3 if eq_ignore_case(ctx.args[2], "async") || eq_ignore_case(ctx.args[2], "sync") => {}
         3 => return ctx.out.err("FUNCTION FLUSH only supports SYNC|ASYNC option"),
-        _ => return ctx.syntax_error(),
+        _ => return subcommand_syntax_error(ctx, "FUNCTION"),
     }
     // The function registry is empty until scripting lands: nothing to free.
     ctx.out.ok();
+}
+
+/// FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]: the registry is empty
+/// until scripting lands, so every valid call lists no library.
+pub fn function_list(ctx: &mut Ctx, _: &mut Store) {
+    let mut i = 2;
+    let (mut with_code, mut pattern) = (false, false);
+    while i < ctx.args.len() {
+        let a = ctx.args[i];
+        if eq_ignore_case(a, "withcode") && !with_code {
+            with_code = true;
+        } else if eq_ignore_case(a, "libraryname") && !pattern {
+            if i + 1 >= ctx.args.len() {
+                return ctx.out.err("library name argument was not given");
+            }
+            pattern = true;
+            i += 1;
+        } else {
+            let msg = format!("Unknown argument {}", String::from_utf8_lossy(a));
+            return ctx.out.err(&msg);
+        }
+        i += 1;
+    }
+    ctx.out.array(0);
 }
 
 pub fn function_help(ctx: &mut Ctx, _: &mut Store) {

@@ -356,7 +356,7 @@ pub fn append(ctx: &mut Ctx, db: &mut Store) {
     let (key, tail) = (ctx.args[1], ctx.args[2]);
     let Ok(len) = string_len(ctx, db, key) else { return };
     let Some(len) = len else {
-        db.set(key, NewValue::Str(tail), None);
+        db.set(key, NewValue::string(tail), None);
         return ctx.out.int(tail.len() as i64);
     };
     if !check_length(ctx, len as i64, tail.len() as i64) {

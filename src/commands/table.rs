@@ -294,6 +294,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     container!("function", -2, 0, acl::SLOW, container_without_subcommand, [
         cmd!("flush", -2, f::WRITE | f::NOSCRIPT, [0, 0, 0], acl::WRITE | acl::SLOW | acl::SCRIPTING, server::function_flush),
         cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::SCRIPTING, server::function_help),
+        cmd!("list", -2, f::NOSCRIPT, [0, 0, 0], acl::SLOW | acl::SCRIPTING, server::function_list),
     ]),
 ];
 

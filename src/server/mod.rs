@@ -48,6 +48,7 @@ impl Server {
         let run_id: String = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
         let auth = !config.text(config::REQUIREPASS).is_empty();
         let now = now_ms();
+        apply_access_policy(&config);
         Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
@@ -76,6 +77,7 @@ impl Server {
     pub fn config_changed(&self) {
         let cfg = self.config.read();
         self.auth_required.store(!cfg.text(config::REQUIREPASS).is_empty(), Ordering::Relaxed);
+        apply_access_policy(&cfg);
     }
 
     pub fn next_client_id(&self) -> u64 {
@@ -107,6 +109,14 @@ impl Server {
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }
+}
+
+fn apply_access_policy(cfg: &Config) {
+    crate::store::set_access_policy(
+        cfg.text(config::MAXMEMORY_POLICY).ends_with("-lfu"),
+        cfg.num(config::LFU_LOG_FACTOR) as u32,
+        cfg.num(config::LFU_DECAY_TIME) as u32,
+    );
 }
 
 /// The number of worker threads: the `threads` option, or one per core this

@@ -17,7 +17,7 @@ pub use value::Value;
 use crate::stats::Counter;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 pub const SHARD_BITS: u32 = 6;
@@ -47,6 +47,62 @@ pub fn lru_clock() -> u32 {
 
 pub fn update_lru_clock(now_ms: i64) {
     LRU_CLOCK.store((now_ms / 1000) as u32, Ordering::Relaxed);
+}
+
+// Under an LFU maxmemory policy an entry's access field holds Redis's LFU
+// data instead of a clock: the last decrement time in minutes (16 bits) and
+// a logarithmic access counter (8 bits).
+static LFU_MODE: AtomicBool = AtomicBool::new(false);
+static LFU_LOG_FACTOR: AtomicU32 = AtomicU32::new(10);
+static LFU_DECAY_TIME: AtomicU32 = AtomicU32::new(1);
+const LFU_INIT_VAL: u32 = 5;
+
+pub fn set_access_policy(lfu: bool, log_factor: u32, decay_time: u32) {
+    LFU_MODE.store(lfu, Ordering::Relaxed);
+    LFU_LOG_FACTOR.store(log_factor, Ordering::Relaxed);
+    LFU_DECAY_TIME.store(decay_time, Ordering::Relaxed);
+}
+
+fn lfu_minutes() -> u32 {
+    (lru_clock() / 60) & 0xFFFF
+}
+
+/// The access field for a new entry.
+pub fn initial_access() -> u32 {
+    if LFU_MODE.load(Ordering::Relaxed) {
+        (lfu_minutes() << 8) | LFU_INIT_VAL
+    } else {
+        lru_clock()
+    }
+}
+
+/// The LFU counter after decay (OBJECT FREQ).
+pub fn lfu_counter(access: u32) -> u32 {
+    let last = access >> 8;
+    let counter = access & 0xFF;
+    let now = lfu_minutes();
+    let elapsed = if now >= last { now - last } else { 0xFFFF - last + now };
+    let decay = LFU_DECAY_TIME.load(Ordering::Relaxed);
+    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    counter.saturating_sub(periods)
+}
+
+/// Records an access: the clock under LRU, a probabilistic counter bump under LFU.
+#[inline]
+pub fn touch(e: &mut Entry) {
+    if !LFU_MODE.load(Ordering::Relaxed) {
+        e.set_lru(lru_clock());
+        return;
+    }
+    let mut counter = lfu_counter(e.lru());
+    if counter < 255 {
+        let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+        let p = 1.0 / (base * LFU_LOG_FACTOR.load(Ordering::Relaxed) as f64 + 1.0);
+        if rand::random::<f64>() < p {
+            counter += 1;
+        }
+    }
+    e.set_lru((lfu_minutes() << 8) | counter);
 }
 
 pub struct Shard {
@@ -231,7 +287,7 @@ impl<'a> Store<'a> {
         match self.live_in(db, key) {
             Some(e) => {
                 stats.hits.incr();
-                e.set_lru(lru_clock());
+                touch(e);
                 Some(e)
             }
             None => {
@@ -250,7 +306,7 @@ impl<'a> Store<'a> {
 
     pub fn write_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let e = self.live_in(db, key)?;
-        e.set_lru(lru_clock());
+        touch(e);
         Some(e)
     }
 
@@ -268,7 +324,7 @@ impl<'a> Store<'a> {
     /// Stores `value` under `key`, replacing any value and its expiry.
     pub fn set(&mut self, key: &[u8], value: NewValue<'_>, expire: Option<i64>) {
         let db = self.db;
-        self.put_in(db, Entry::new(key, value, expire, lru_clock()));
+        self.put_in(db, Entry::new(key, value, expire, initial_access()));
     }
 
     /// Stores `value` under `key`, keeping the current expiry if any.
