@@ -165,7 +165,8 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Option<usize> {
     }
     let (t, head, next) = header(buf, pos)?;
     match t {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(next),
+        b'#' => matches!(head, b"t" | b"f").then_some(next),
+        b'+' | b'-' | b':' | b'_' | b',' | b'(' => Some(next),
         b'$' | b'!' | b'=' => {
             let n = parse_len(head)?;
             if n < 0 {
@@ -379,7 +380,10 @@ $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
         assert_eq!(conv(b"=7\r\ntxt:abc\r\n", 2), b"$3\r\nabc\r\n");
         assert_eq!(conv(b">2\r\n:1\r\n_\r\n", 2), b"*2\r\n:1\r\n$-1\r\n");
         assert_eq!(conv(b"|1\r\n+a\r\n+b\r\n:5\r\n", 2), b":5\r\n");
-        assert_eq!(conv(b"%1\r\n+a\r\n~1\r\n#t\r\n", 2), b"*2\r\n+a\r\n*1\r\n:1\r\n");
+        assert_eq!(
+            conv(b"%1\r\n+a\r\n~1\r\n#t\r\n", 2),
+            b"*2\r\n+a\r\n*1\r\n:1\r\n"
+        );
     }
 
     #[test]
