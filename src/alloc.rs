@@ -41,7 +41,10 @@ fn slot() -> usize {
 
 /// Bytes currently allocated through the global allocator.
 pub fn used_memory() -> usize {
-    USED.iter().map(|s| s.0.load(Ordering::Relaxed)).sum::<isize>().max(0) as usize
+    USED.iter()
+        .map(|s| s.0.load(Ordering::Relaxed))
+        .sum::<isize>()
+        .max(0) as usize
 }
 
 // SAFETY: every call forwards to mimalloc with the same arguments; the
@@ -51,7 +54,9 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = mimalloc::MiMalloc.alloc(layout);
         if !p.is_null() {
-            USED[slot()].0.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            USED[slot()]
+                .0
+                .fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
         p
     }
@@ -59,14 +64,18 @@ unsafe impl GlobalAlloc for CountingAlloc {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         mimalloc::MiMalloc.dealloc(ptr, layout);
-        USED[slot()].0.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        USED[slot()]
+            .0
+            .fetch_sub(layout.size() as isize, Ordering::Relaxed);
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = mimalloc::MiMalloc.alloc_zeroed(layout);
         if !p.is_null() {
-            USED[slot()].0.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            USED[slot()]
+                .0
+                .fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
         p
     }
@@ -75,7 +84,10 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = mimalloc::MiMalloc.realloc(ptr, layout, new_size);
         if !p.is_null() {
-            USED[slot()].0.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            USED[slot()].0.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
         }
         p
     }

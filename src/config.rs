@@ -111,16 +111,20 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 pub fn lookup(name: &str) -> Option<usize> {
-    OPTIONS
-        .iter()
-        .position(|o| o.name.eq_ignore_ascii_case(name) || o.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    OPTIONS.iter().position(|o| {
+        o.name.eq_ignore_ascii_case(name) || o.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config { text: vec![String::new(); OPTIONS.len()], num: vec![0; OPTIONS.len()] };
+        let mut c = Config {
+            text: vec![String::new(); OPTIONS.len()],
+            num: vec![0; OPTIONS.len()],
+        };
         for (i, o) in OPTIONS.iter().enumerate() {
-            let (text, num) = validate(i, o.default, "").unwrap_or_else(|e| panic!("bad default for {}: {:?}", o.name, e));
+            let (text, num) = validate(i, o.default, "")
+                .unwrap_or_else(|e| panic!("bad default for {}: {:?}", o.name, e));
             c.text[i] = text;
             c.num[i] = num;
         }
@@ -144,7 +148,8 @@ impl Config {
     /// Sets one option from a config file line or the command line (where
     /// immutable options are allowed).
     pub fn set_startup(&mut self, name: &str, args: &[String]) -> Result<(), ConfigError> {
-        let id = lookup(name).ok_or_else(|| ConfigError("Bad directive or wrong number of arguments".into()))?;
+        let id = lookup(name)
+            .ok_or_else(|| ConfigError("Bad directive or wrong number of arguments".into()))?;
         // Repeated `save` lines accumulate, as do `bind` addresses given as
         // several arguments.
         let value = if id == SAVE && args.len() == 2 {
@@ -174,7 +179,12 @@ impl Config {
                     name_s
                 )));
             };
-            let fail = |msg: &str| ConfigError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name_s, msg));
+            let fail = |msg: &str| {
+                ConfigError(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                    name_s, msg
+                ))
+            };
             if staged.iter().any(|(i, _, _)| *i == id) {
                 return Err(fail("duplicate parameter"));
             }
@@ -232,7 +242,9 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         return Some(0);
     }
     let lower = s.to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '-')
+        .unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);
     let mul: i64 = match unit {
         "" | "b" => 1,
@@ -270,17 +282,27 @@ fn validate(id: usize, value: &str, current: &str) -> Result<(String, i64), Conf
                 }
             };
             if parsed < min || parsed > max {
-                return err(&format!("argument must be between {} and {} inclusive", min, max));
+                return err(&format!(
+                    "argument must be between {} and {} inclusive",
+                    min, max
+                ));
             }
             // Redis clamps hz to its supported range after validation.
-            let parsed = if id == HZ { parsed.clamp(1, 500) } else { parsed };
+            let parsed = if id == HZ {
+                parsed.clamp(1, 500)
+            } else {
+                parsed
+            };
             Ok((parsed.to_string(), parsed))
         }
         Kind::Enum(names) => {
             let lower = value.to_ascii_lowercase();
             match names.iter().position(|n| *n == lower) {
                 Some(i) => Ok((lower, i as i64)),
-                None => err(&format!("argument(s) must be one of the following: {}", names.join(", "))),
+                None => err(&format!(
+                    "argument(s) must be one of the following: {}",
+                    names.join(", ")
+                )),
             }
         }
         Kind::Str => Ok((value.to_string(), 0)),
@@ -293,7 +315,11 @@ fn validate_special(id: usize, value: &str, current: &str) -> Result<(String, i6
     match id {
         SAVE => {
             let words: Vec<&str> = value.split_whitespace().collect();
-            if words.len() % 2 != 0 || words.iter().any(|w| parse_i64(w.as_bytes()).is_none_or(|n| n < 0)) {
+            if !words.len().is_multiple_of(2)
+                || words
+                    .iter()
+                    .any(|w| parse_i64(w.as_bytes()).is_none_or(|n| n < 0))
+            {
                 return err("Invalid save parameters");
             }
             Ok((words.join(" "), 0))
@@ -347,15 +373,27 @@ fn canonical_events(value: &str) -> String {
 /// `class hard soft seconds` triples for normal, replica and pubsub clients.
 fn parse_output_limits(value: &str, current: &str) -> Result<String, ConfigError> {
     let words: Vec<&str> = value.split_whitespace().collect();
-    if words.is_empty() || words.len() % 4 != 0 {
-        return Err(ConfigError("Wrong number of arguments in buffer limit configuration.".into()));
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err(ConfigError(
+            "Wrong number of arguments in buffer limit configuration.".into(),
+        ));
     }
-    let mut classes = [("normal", [0i64; 3]), ("slave", [268435456, 67108864, 60]), ("pubsub", [33554432, 8388608, 60])];
+    let mut classes = [
+        ("normal", [0i64; 3]),
+        ("slave", [268435456, 67108864, 60]),
+        ("pubsub", [33554432, 8388608, 60]),
+    ];
     // Classes not named keep their current limits.
     let current_words: Vec<&str> = current.split_whitespace().collect();
     for chunk in current_words.chunks(4) {
-        if let (Some(slot), [_, h, s, t]) = (classes.iter_mut().find(|(n, _)| *n == chunk[0]), chunk) {
-            slot.1 = [h.parse().unwrap_or(0), s.parse().unwrap_or(0), t.parse().unwrap_or(0)];
+        if let (Some(slot), [_, h, s, t]) =
+            (classes.iter_mut().find(|(n, _)| *n == chunk[0]), chunk)
+        {
+            slot.1 = [
+                h.parse().unwrap_or(0),
+                s.parse().unwrap_or(0),
+                t.parse().unwrap_or(0),
+            ];
         }
     }
     for chunk in words.chunks(4) {
@@ -363,23 +401,38 @@ fn parse_output_limits(value: &str, current: &str) -> Result<String, ConfigError
             "normal" => 0,
             "slave" | "replica" => 1,
             "pubsub" => 2,
-            _ => return Err(ConfigError("Invalid client class specified in buffer limit configuration.".into())),
+            _ => {
+                return Err(ConfigError(
+                    "Invalid client class specified in buffer limit configuration.".into(),
+                ))
+            }
         };
         let hard = parse_memory(chunk[1]);
         let soft = parse_memory(chunk[2]);
         let secs = parse_i64(chunk[3].as_bytes());
         match (hard, soft, secs) {
             (Some(h), Some(s), Some(t)) if t >= 0 => classes[class].1 = [h, s, t],
-            _ => return Err(ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into())),
+            _ => {
+                return Err(ConfigError(
+                    "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                        .into(),
+                ))
+            }
         }
     }
-    Ok(classes.iter().map(|(n, v)| format!("{} {} {} {}", n, v[0], v[1], v[2])).collect::<Vec<_>>().join(" "))
+    Ok(classes
+        .iter()
+        .map(|(n, v)| format!("{} {} {} {}", n, v[0], v[1], v[2]))
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 impl Config {
     /// Output buffer limits (hard, soft, soft seconds) for a client class.
     pub fn output_limits(&self, class: &str) -> [i64; 3] {
-        let words: Vec<&str> = self.text[CLIENT_OUTPUT_BUFFER_LIMIT].split_whitespace().collect();
+        let words: Vec<&str> = self.text[CLIENT_OUTPUT_BUFFER_LIMIT]
+            .split_whitespace()
+            .collect();
         for chunk in words.chunks(4) {
             if chunk.len() == 4 && chunk[0] == class {
                 let n = |s: &str| s.parse::<i64>().unwrap_or(0);
@@ -391,7 +444,10 @@ impl Config {
 }
 
 /// Parses a redis.conf file body into (line number, directive, arguments).
-pub fn parse_file(body: &str) -> Result<Vec<(usize, String, Vec<String>)>, (usize, String, String)> {
+/// One config file line: (line number, directive, arguments).
+pub type Directive = (usize, String, Vec<String>);
+
+pub fn parse_file(body: &str) -> Result<Vec<Directive>, (usize, String, String)> {
     let mut out = Vec::new();
     for (i, line) in body.lines().enumerate() {
         let trimmed = line.trim();
@@ -400,9 +456,15 @@ pub fn parse_file(body: &str) -> Result<Vec<(usize, String, Vec<String>)>, (usiz
         }
         let mut words = Vec::new();
         if crate::protocol::split_args(trimmed.as_bytes(), &mut words).is_none() {
-            return Err((i + 1, line.to_string(), "Unbalanced quotes in configuration line".into()));
+            return Err((
+                i + 1,
+                line.to_string(),
+                "Unbalanced quotes in configuration line".into(),
+            ));
         }
-        let mut words = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned());
+        let mut words = words
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned());
         if let Some(name) = words.next() {
             out.push((i + 1, name.to_ascii_lowercase(), words.collect()));
         }
@@ -435,10 +497,17 @@ mod tests {
         let e = c.set_runtime(&[(b"maxmemory", b"abc")]).unwrap_err().0;
         assert_eq!(e, "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value");
         let e = c.set_runtime(&[(b"foo", b"bar")]).unwrap_err().0;
-        assert_eq!(e, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-        let e = c.set_runtime(&[(b"hz", b"10"), (b"hz", b"11")]).unwrap_err().0;
+        assert_eq!(
+            e,
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
+        let e = c
+            .set_runtime(&[(b"hz", b"10"), (b"hz", b"11")])
+            .unwrap_err()
+            .0;
         assert!(e.ends_with("duplicate parameter"));
-        c.set_runtime(&[(b"maxmemory", b"1GB"), (b"hz", b"100000")]).unwrap();
+        c.set_runtime(&[(b"maxmemory", b"1GB"), (b"hz", b"100000")])
+            .unwrap();
         assert_eq!(c.text(MAXMEMORY), "1073741824");
         assert_eq!(c.num(HZ), 500);
         c.set_runtime(&[(b"list-max-ziplist-size", b"5")]).unwrap();
@@ -446,7 +515,8 @@ mod tests {
         let got = c.get_matching(&[b"list-max-*"]);
         assert_eq!(got.len(), 2);
         assert!(c.set_runtime(&[(b"save", b"1 2 3")]).is_err());
-        c.set_runtime(&[(b"notify-keyspace-events", b"KEA")]).unwrap();
+        c.set_runtime(&[(b"notify-keyspace-events", b"KEA")])
+            .unwrap();
         assert_eq!(c.text(NOTIFY_KEYSPACE_EVENTS), "AKE");
     }
 }

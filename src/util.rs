@@ -258,7 +258,11 @@ fn glob_impl(pat: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, nesting
                     pi += 1;
                 }
                 let pc = p(pi);
-                let equal = if nocase { lower(pc) == lower(sc) } else { pc == sc };
+                let equal = if nocase {
+                    lower(pc) == lower(sc)
+                } else {
+                    pc == sc
+                };
                 if !equal {
                     return false;
                 }
@@ -303,7 +307,17 @@ mod tests {
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
-        for bad in [&b""[..], b"+1", b"01", b" 1", b"1 ", b"-0", b"1.0", b"0x10", b"-"] {
+        for bad in [
+            &b""[..],
+            b"+1",
+            b"01",
+            b" 1",
+            b"1 ",
+            b"-0",
+            b"1.0",
+            b"0x10",
+            b"-",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }
@@ -321,7 +335,8 @@ mod tests {
 
     #[test]
     fn incrbyfloat_prints_like_redis() {
-        let r = |c: Option<&[u8]>, i: &[u8]| incr_by_float(c, i).map(|v| String::from_utf8(v).unwrap());
+        let r =
+            |c: Option<&[u8]>, i: &[u8]| incr_by_float(c, i).map(|v| String::from_utf8(v).unwrap());
         assert_eq!(r(Some(b"10.5"), b"0.1").unwrap(), "10.6");
         assert_eq!(r(None, b"3.0e3").unwrap(), "3000");
         assert_eq!(r(Some(b"5.0e3"), b"2.0e2").unwrap(), "5200");
@@ -341,7 +356,10 @@ mod tests {
     #[test]
     fn glob_matches_like_redis() {
         let m = |p: &str, s: &str| glob_match(p.as_bytes(), s.as_bytes(), false);
-        assert!(!m("*", ""), "Redis needs its KEYS * fast path for the empty key");
+        assert!(
+            !m("*", ""),
+            "Redis needs its KEYS * fast path for the empty key"
+        );
         assert!(m("h?llo", "hello"));
         assert!(m("h*llo", "heeeello"));
         assert!(m("h[ae]llo", "hallo"));

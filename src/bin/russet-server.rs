@@ -21,16 +21,25 @@ fn load_config(args: &[String]) -> Result<Config, String> {
     let mut cfg = Config::default();
     let mut rest = args;
     if let Some(first) = args.first().filter(|a| !a.starts_with("--")) {
-        let body = std::fs::read_to_string(first).map_err(|e| format!("Fatal error, can't open config file '{}': {}", first, e))?;
-        let directives = config::parse_file(&body).map_err(|(line, text, msg)| fatal(first, line, &text, &msg))?;
+        let body = std::fs::read_to_string(first)
+            .map_err(|e| format!("Fatal error, can't open config file '{}': {}", first, e))?;
+        let directives = config::parse_file(&body)
+            .map_err(|(line, text, msg)| fatal(first, line, &text, &msg))?;
         for (line, name, values) in directives {
-            cfg.set_startup(&name, &values).map_err(|e| fatal(first, line, &format!("{} {}", name, values.join(" ")), &e.0))?;
+            cfg.set_startup(&name, &values)
+                .map_err(|e| fatal(first, line, &format!("{} {}", name, values.join(" ")), &e.0))?;
         }
         rest = &args[1..];
     }
     for (name, values) in config::parse_cli(rest) {
-        cfg.set_startup(&name, &values)
-            .map_err(|e| fatal("(command line)", 0, &format!("{} {}", name, values.join(" ")), &e.0))?;
+        cfg.set_startup(&name, &values).map_err(|e| {
+            fatal(
+                "(command line)",
+                0,
+                &format!("{} {}", name, values.join(" ")),
+                &e.0,
+            )
+        })?;
     }
     Ok(cfg)
 }
@@ -51,7 +60,11 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("-h") | Some("--help") => usage(),
         Some("-v") | Some("--version") => {
-            println!("russet {} (Redis {} compatible)", server::RUSSET_VERSION, server::REDIS_VERSION);
+            println!(
+                "russet {} (Redis {} compatible)",
+                server::RUSSET_VERSION,
+                server::REDIS_VERSION
+            );
             return ExitCode::SUCCESS;
         }
         Some("--commands") => {
@@ -88,7 +101,11 @@ fn main() -> ExitCode {
         }
     }
     let threads = server::thread_count(&cfg);
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {}", e);
@@ -128,7 +145,10 @@ fn main() -> ExitCode {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {
@@ -145,14 +165,22 @@ fn init_logging(cfg: &Config) {
         _ => "info",
     };
     let builder = tracing_subscriber::fmt().with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_env("RUSSET_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        tracing_subscriber::EnvFilter::try_from_env("RUSSET_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
     );
     let logfile = cfg.text(config::LOGFILE);
     if logfile.is_empty() {
         builder.with_writer(std::io::stdout).init();
     } else {
-        match std::fs::OpenOptions::new().create(true).append(true).open(logfile) {
-            Ok(file) => builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init(),
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+        {
+            Ok(file) => builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init(),
             Err(e) => {
                 builder.with_writer(std::io::stdout).init();
                 tracing::error!("cannot open logfile {}: {}; logging to stdout", logfile, e);

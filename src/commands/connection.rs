@@ -77,8 +77,14 @@ pub fn hello(ctx: &mut Ctx, _: &mut Store) {
     let mut i = 1;
     if ctx.args.len() >= 2 {
         match parse_i64(ctx.args[1]) {
-            None => return ctx.out.err("Protocol version is not an integer or out of range"),
-            Some(v) if !(2..=3).contains(&v) => return ctx.out.error("NOPROTO unsupported protocol version"),
+            None => {
+                return ctx
+                    .out
+                    .err("Protocol version is not an integer or out of range")
+            }
+            Some(v) if !(2..=3).contains(&v) => {
+                return ctx.out.error("NOPROTO unsupported protocol version")
+            }
             Some(v) => version = v as u8,
         }
         i = 2;
@@ -98,7 +104,10 @@ pub fn hello(ctx: &mut Ctx, _: &mut Store) {
             name = Some(ctx.args[i + 1]);
             i += 2;
         } else {
-            let msg = format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt));
+            let msg = format!(
+                "Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(opt)
+            );
             return ctx.out.err(&msg);
         }
     }
@@ -156,7 +165,11 @@ pub fn client_setname(ctx: &mut Ctx, _: &mut Store) {
     if !valid_client_name(name) {
         return ctx.out.err(BAD_NAME);
     }
-    *ctx.client.handle.name.lock() = if name.is_empty() { None } else { Some(name.to_vec()) };
+    *ctx.client.handle.name.lock() = if name.is_empty() {
+        None
+    } else {
+        Some(name.to_vec())
+    };
     ctx.out.ok();
 }
 
@@ -185,7 +198,11 @@ pub fn client_setinfo(ctx: &mut Ctx, _: &mut Store) {
         );
         return ctx.out.err(&msg);
     }
-    *slot.lock() = if value.is_empty() { None } else { Some(value.to_vec()) };
+    *slot.lock() = if value.is_empty() {
+        None
+    } else {
+        Some(value.to_vec())
+    };
     ctx.out.ok();
 }
 
@@ -201,7 +218,10 @@ pub fn client_list(ctx: &mut Ctx, _: &mut Store) {
     while i < ctx.args.len() {
         if eq_ignore_case(ctx.args[i], "type") && i + 1 < ctx.args.len() {
             let t = ctx.args[i + 1];
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| eq_ignore_case(t, n)) {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| eq_ignore_case(t, n))
+            {
                 let msg = format!("Unknown client type '{}'", String::from_utf8_lossy(t));
                 return ctx.out.err(&msg);
             }
@@ -241,7 +261,13 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
     // Old form: CLIENT KILL addr:port.
     if args.len() == 3 {
         let addr = args[2];
-        match ctx.srv.clients.snapshot().into_iter().find(|c| c.addr.as_bytes() == addr) {
+        match ctx
+            .srv
+            .clients
+            .snapshot()
+            .into_iter()
+            .find(|c| c.addr.as_bytes() == addr)
+        {
             Some(c) => {
                 kill(ctx, &c);
                 ctx.out.ok();
@@ -272,7 +298,10 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
                 return ctx.syntax_error();
             }
         } else if eq_ignore_case(opt, "type") {
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| eq_ignore_case(val, n)) {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| eq_ignore_case(val, n))
+            {
                 let msg = format!("Unknown client type '{}'", String::from_utf8_lossy(val));
                 return ctx.out.err(&msg);
             }

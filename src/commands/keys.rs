@@ -17,12 +17,18 @@ pub fn unlink(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn exists(ctx: &mut Ctx, db: &mut Store) {
-    let n = ctx.args[1..].iter().filter(|k| db.read(k).is_some()).count();
+    let n = ctx.args[1..]
+        .iter()
+        .filter(|k| db.read(k).is_some())
+        .count();
     ctx.out.int(n as i64);
 }
 
 pub fn touch(ctx: &mut Ctx, db: &mut Store) {
-    let n = ctx.args[1..].iter().filter(|k| db.write(k).is_some()).count();
+    let n = ctx.args[1..]
+        .iter()
+        .filter(|k| db.write(k).is_some())
+        .count();
     ctx.out.int(n as i64);
 }
 
@@ -54,7 +60,10 @@ fn rename_generic(ctx: &mut Ctx, db: &mut Store, nx: bool) {
     if let Some(mut e) = db.take_in(dbi, src) {
         let value = e.take_value();
         let mut scratch = Vec::new();
-        db.put_in(dbi, Entry::new(dst, value.into_new(&mut scratch), e.expire(), e.lru()));
+        db.put_in(
+            dbi,
+            Entry::new(dst, value.into_new(&mut scratch), e.expire(), e.lru()),
+        );
     }
     if nx {
         ctx.out.int(1)
@@ -85,7 +94,9 @@ fn db_index(ctx: &mut Ctx, arg: &[u8]) -> Option<usize> {
 }
 
 pub fn move_cmd(ctx: &mut Ctx, db: &mut Store) {
-    let Some(target) = db_index(ctx, ctx.args[2]) else { return };
+    let Some(target) = db_index(ctx, ctx.args[2]) else {
+        return;
+    };
     if target == db.db {
         return ctx.out.err("source and destination objects are the same");
     }
@@ -111,7 +122,9 @@ pub fn copy(ctx: &mut Ctx, db: &mut Store) {
         if eq_ignore_case(ctx.args[j], "replace") {
             replace = true;
         } else if eq_ignore_case(ctx.args[j], "db") && more > 0 {
-            let Some(t) = db_index(ctx, ctx.args[j + 1]) else { return };
+            let Some(t) = db_index(ctx, ctx.args[j + 1]) else {
+                return;
+            };
             target = t;
             j += 1;
         } else {
@@ -127,9 +140,24 @@ pub fn copy(ctx: &mut Ctx, db: &mut Store) {
         Some(e) => {
             let expire = e.expire();
             match e.value() {
-                ValueRef::Str(s) => Entry::new(dst, store::NewValue::Str(s), expire, store::initial_access()),
-                ValueRef::Int(n) => Entry::new(dst, store::NewValue::Int(n), expire, store::initial_access()),
-                ValueRef::Obj(v) => Entry::new(dst, store::NewValue::Obj(v.clone()), expire, store::initial_access()),
+                ValueRef::Str(s) => Entry::new(
+                    dst,
+                    store::NewValue::Str(s),
+                    expire,
+                    store::initial_access(),
+                ),
+                ValueRef::Int(n) => Entry::new(
+                    dst,
+                    store::NewValue::Int(n),
+                    expire,
+                    store::initial_access(),
+                ),
+                ValueRef::Obj(v) => Entry::new(
+                    dst,
+                    store::NewValue::Obj(v.clone()),
+                    expire,
+                    store::initial_access(),
+                ),
             }
         }
     };
@@ -146,8 +174,12 @@ pub fn copy(ctx: &mut Ctx, db: &mut Store) {
 pub fn swapdb(ctx: &mut Ctx, db: &mut Store) {
     let ndb = ctx.srv.keyspace.databases() as i64;
     let parse = |a: &[u8]| parse_i64(a).filter(|v| i32::try_from(*v).is_ok());
-    let Some(a) = parse(ctx.args[1]) else { return ctx.out.err("invalid first DB index") };
-    let Some(b) = parse(ctx.args[2]) else { return ctx.out.err("invalid second DB index") };
+    let Some(a) = parse(ctx.args[1]) else {
+        return ctx.out.err("invalid first DB index");
+    };
+    let Some(b) = parse(ctx.args[2]) else {
+        return ctx.out.err("invalid second DB index");
+    };
     if a < 0 || a >= ndb || b < 0 || b >= ndb {
         return ctx.out.err("DB index is out of range");
     }
@@ -191,7 +223,12 @@ pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<
         ctx.out.err("invalid cursor");
         return None;
     };
-    let mut opts = ScanOptions { cursor, pattern: None, count: 10, type_filter: None };
+    let mut opts = ScanOptions {
+        cursor,
+        pattern: None,
+        count: 10,
+        type_filter: None,
+    };
     let mut i = at + 1;
     while i < args.len() {
         let has_value = i + 1 < args.len();
@@ -219,7 +256,9 @@ pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<
 /// SHARD_BITS and that shard table's reverse-binary cursor above them, so
 /// each call locks one shard at a time and Redis's guarantee holds per shard.
 pub fn scan(ctx: &mut Ctx, db: &mut Store) {
-    let Some(opts) = parse_scan(ctx, 1, true) else { return };
+    let Some(opts) = parse_scan(ctx, 1, true) else {
+        return;
+    };
     let mut shard = (opts.cursor as usize) & (SHARDS - 1);
     let mut local = opts.cursor >> SHARD_BITS;
     let mut found: Vec<Vec<u8>> = Vec::new();
@@ -239,7 +278,10 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
                 if opts.pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
                     return;
                 }
-                if opts.type_filter.is_some_and(|t| !eq_ignore_case(t, type_name(e))) {
+                if opts
+                    .type_filter
+                    .is_some_and(|t| !eq_ignore_case(t, type_name(e)))
+                {
                     return;
                 }
                 found.push(e.key().to_vec());
@@ -284,9 +326,21 @@ pub fn randomkey(ctx: &mut Ctx, db: &mut Store) {
             return ctx.out.null();
         }
         let mut pick = rand::Rng::gen_range(&mut rng, 0..total);
-        let shard = sizes.iter().position(|&n| if pick < n { true } else { pick -= n; false }).unwrap_or(0);
+        let shard = sizes
+            .iter()
+            .position(|&n| {
+                if pick < n {
+                    true
+                } else {
+                    pick -= n;
+                    false
+                }
+            })
+            .unwrap_or(0);
         let dict = &mut db.guards.shard(shard).dbs[dbi];
-        let Some(e) = dict.random_entry(&mut rng) else { continue };
+        let Some(e) = dict.random_entry(&mut rng) else {
+            continue;
+        };
         if !e.is_expired(now) {
             let key = e.key().to_vec();
             return ctx.out.bulk(&key);
@@ -364,7 +418,11 @@ pub fn object_encoding(ctx: &mut Ctx, db: &mut Store) {
 }
 
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.srv.config.read().text(config::MAXMEMORY_POLICY).ends_with("-lfu")
+    ctx.srv
+        .config
+        .read()
+        .text(config::MAXMEMORY_POLICY)
+        .ends_with("-lfu")
 }
 
 pub fn object_freq(ctx: &mut Ctx, db: &mut Store) {
@@ -379,7 +437,9 @@ pub fn object_freq(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn object_idletime(ctx: &mut Ctx, db: &mut Store) {
-    let Some(lru) = db.peek(ctx.args[2]).map(|e| e.lru()) else { return ctx.out.null() };
+    let Some(lru) = db.peek(ctx.args[2]).map(|e| e.lru()) else {
+        return ctx.out.null();
+    };
     if lfu_policy(ctx) {
         return ctx.out.err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
@@ -444,10 +504,14 @@ fn expire_generic(ctx: &mut Ctx, db: &mut Store, base: i64, unit_ms: i64) {
         }
     }
     if flags.nx && (flags.xx || flags.gt || flags.lt) {
-        return ctx.out.err("NX and XX, GT or LT options at the same time are not compatible");
+        return ctx
+            .out
+            .err("NX and XX, GT or LT options at the same time are not compatible");
     }
     if flags.gt && flags.lt {
-        return ctx.out.err("GT and LT options at the same time are not compatible");
+        return ctx
+            .out
+            .err("GT and LT options at the same time are not compatible");
     }
     let Some(when) = ctx.int_arg(2) else { return };
     let Some(when) = when.checked_mul(unit_ms).and_then(|w| w.checked_add(base)) else {
@@ -455,7 +519,9 @@ fn expire_generic(ctx: &mut Ctx, db: &mut Store, base: i64, unit_ms: i64) {
         return ctx.out.err(&msg);
     };
     let key = ctx.args[1];
-    let Some(e) = db.write(key) else { return ctx.out.int(0) };
+    let Some(e) = db.write(key) else {
+        return ctx.out.int(0);
+    };
     let current = e.expire();
     let refused = (flags.nx && current.is_some())
         || (flags.xx && current.is_none())

@@ -406,3 +406,102 @@ $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
         }
     }
 }
+
+/// A RESP3 value, decoded just enough to read key specifications.
+#[derive(Debug)]
+enum Node<'a> {
+    Text(&'a [u8]),
+    Int(i64),
+    List(Vec<Node<'a>>),
+}
+
+fn decode(buf: &[u8], pos: usize, depth: usize) -> Option<(Node<'_>, usize)> {
+    if depth > 64 {
+        return None;
+    }
+    let (t, line, next) = header(buf, pos)?;
+    match t {
+        b'+' => Some((Node::Text(line), next)),
+        b':' => Some((Node::Int(parse_len(line)?), next)),
+        b'$' => {
+            let (s, end) = blob(buf, next, parse_len(line)?)?;
+            Some((Node::Text(s), end))
+        }
+        b'*' | b'~' | b'%' => {
+            let n = parse_len(line)? * if t == b'%' { 2 } else { 1 };
+            let mut items = Vec::new();
+            let mut at = next;
+            for _ in 0..n {
+                let (item, end) = decode(buf, at, depth + 1)?;
+                items.push(item);
+                at = end;
+            }
+            Some((Node::List(items), at))
+        }
+        _ => None,
+    }
+}
+
+/// A key specification of the simple kind (begin at an index, a range of
+/// keys) with its access flags: what COMMAND GETKEYSANDFLAGS reports.
+pub struct RangeKeySpec {
+    pub flags: Vec<String>,
+    pub begin: i64,
+    pub last_key: i64,
+    pub step: i64,
+}
+
+fn field<'n, 'a>(map: &'n [Node<'a>], name: &str) -> Option<&'n Node<'a>> {
+    map.chunks(2)
+        .find(|kv| matches!(&kv[0], Node::Text(k) if *k == name.as_bytes()))
+        .map(|kv| &kv[1])
+}
+
+/// The command's range key specs, in order; empty if it has none or other kinds.
+pub fn range_key_specs(fullname: &str) -> Vec<RangeKeySpec> {
+    let Some(m) = get(fullname) else {
+        return Vec::new();
+    };
+    let Some((Node::List(specs), _)) = decode(m.key_specs, 0, 0) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for spec in &specs {
+        let Node::List(spec) = spec else { continue };
+        let flags = match field(spec, "flags") {
+            Some(Node::List(f)) => f
+                .iter()
+                .filter_map(|n| match n {
+                    Node::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let inner_int = |outer: &str, name: &str| -> Option<i64> {
+            let Some(Node::List(m)) = field(spec, outer) else {
+                return None;
+            };
+            let Some(Node::List(s)) = field(m, "spec") else {
+                return None;
+            };
+            match field(s, name) {
+                Some(Node::Int(v)) => Some(*v),
+                _ => None,
+            }
+        };
+        if let (Some(begin), Some(last_key), Some(step)) = (
+            inner_int("begin_search", "index"),
+            inner_int("find_keys", "lastkey"),
+            inner_int("find_keys", "keystep"),
+        ) {
+            out.push(RangeKeySpec {
+                flags,
+                begin,
+                last_key,
+                step,
+            });
+        }
+    }
+    out
+}

@@ -5,6 +5,7 @@
 
 pub mod connection;
 pub mod keys;
+pub mod meta;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -32,7 +33,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn wrong_type(&mut self) {
-        self.out.error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        self.out
+            .error("WRONGTYPE Operation against a key holding the wrong kind of value");
     }
 
     pub fn not_integer(&mut self) {
@@ -40,7 +42,10 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn arity_error(&mut self) {
-        let msg = format!("wrong number of arguments for '{}' command", self.cmd.fullname());
+        let msg = format!(
+            "wrong number of arguments for '{}' command",
+            self.cmd.fullname()
+        );
         self.out.err(&msg);
     }
 
@@ -74,10 +79,15 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
         return After::Continue;
     };
     if !cmd.arity_ok(args.len()) {
-        reply.err(&format!("wrong number of arguments for '{}' command", cmd.fullname()));
+        reply.err(&format!(
+            "wrong number of arguments for '{}' command",
+            cmd.fullname()
+        ));
         return After::Continue;
     }
-    if cmd.has(table::f::PROTECTED) && !server::protected_allowed(srv, client, config::ENABLE_DEBUG_COMMAND) {
+    if cmd.has(table::f::PROTECTED)
+        && !server::protected_allowed(srv, client, config::ENABLE_DEBUG_COMMAND)
+    {
         reply.err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
         return After::Continue;
     }
@@ -99,7 +109,13 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
         }
     };
     let mut store = Store::new(ks, guards, client.db, now);
-    let mut ctx = Ctx { srv, client, out: reply, args, cmd };
+    let mut ctx = Ctx {
+        srv,
+        client,
+        out: reply,
+        args,
+        cmd,
+    };
     (cmd.handler)(&mut ctx, &mut store);
     let after = ctx.client.after;
     ctx.client.after = After::Continue;

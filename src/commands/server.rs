@@ -2,7 +2,7 @@
 //! FUNCTION (the registry is empty until scripting lands).
 
 use super::table::{acl, f, COMMANDS};
-use super::{After, CommandSpec, Ctx};
+use super::{meta, After, CommandSpec, Ctx};
 use crate::config;
 use crate::server::{Client, Server, REDIS_VERSION, RUSSET_VERSION};
 use crate::store::{self, Store};
@@ -13,7 +13,10 @@ use std::sync::atomic::Ordering;
 /// Redis's addReplyHelp: a header, the lines, and the HELP footer.
 pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
     ctx.out.array(lines.len() + 3);
-    ctx.out.simple(&format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name));
+    ctx.out.simple(&format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        name
+    ));
     for l in lines {
         ctx.out.simple(l);
     }
@@ -26,7 +29,9 @@ pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
 pub fn protected_allowed(srv: &Server, client: &Client, option: usize) -> bool {
     match srv.config.read().text(option) {
         "yes" => true,
-        "local" => client.handle.addr.starts_with("127.") || client.handle.addr.starts_with("[::1]"),
+        "local" => {
+            client.handle.addr.starts_with("127.") || client.handle.addr.starts_with("[::1]")
+        }
         _ => false,
     }
 }
@@ -44,15 +49,26 @@ pub fn subcommand_syntax_error(ctx: &mut Ctx, container: &str) {
 
 // ---- INFO ----
 
-const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "cluster",
+    "keyspace",
+];
 
 pub fn info(ctx: &mut Ctx, _: &mut Store) {
     let mut wanted: Vec<String> = Vec::new();
     for a in &ctx.args[1..] {
         let s = String::from_utf8_lossy(a).to_ascii_lowercase();
         match s.as_str() {
-            "all" | "everything" | "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" | "everything" | "default" => {
+                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()))
+            }
             _ => wanted.push(s),
         }
     }
@@ -79,7 +95,11 @@ fn human_bytes(n: u64) -> String {
 /// Resident set size from /proc, in bytes.
 pub fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf has no preconditions.
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
@@ -116,7 +136,11 @@ fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
         kv(o, "redis_git_sha1", &"00000000");
         kv(o, "redis_git_dirty", &0);
         kv(o, "redis_mode", &"standalone");
-        kv(o, "os", &format!("{} {}", std::env::consts::OS, std::env::consts::ARCH));
+        kv(
+            o,
+            "os",
+            &format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        );
         kv(o, "arch_bits", &(usize::BITS));
         kv(o, "multiplexing_api", &"epoll");
         kv(o, "process_id", &std::process::id());
@@ -128,7 +152,13 @@ fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
         kv(o, "hz", &cfg.num(config::HZ));
         kv(o, "configured_hz", &cfg.num(config::HZ));
         kv(o, "lru_clock", &store::lru_clock());
-        kv(o, "executable", &std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default());
+        kv(
+            o,
+            "executable",
+            &std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        );
         kv(o, "threads", &srv.threads);
     });
     section("Clients", &|o| {
@@ -222,7 +252,10 @@ fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
 pub fn config_get(ctx: &mut Ctx, _: &mut Store) {
     let pairs: Vec<(String, String)> = {
         let cfg = ctx.srv.config.read();
-        cfg.get_matching(&ctx.args[2..]).into_iter().map(|(k, v)| (k, v.to_string())).collect()
+        cfg.get_matching(&ctx.args[2..])
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect()
     };
     ctx.out.map(pairs.len());
     for (k, v) in &pairs {
@@ -233,7 +266,7 @@ pub fn config_get(ctx: &mut Ctx, _: &mut Store) {
 
 pub fn config_set(ctx: &mut Ctx, _: &mut Store) {
     let args = &ctx.args[2..];
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return ctx.syntax_error();
     }
     let pairs: Vec<(&[u8], &[u8])> = args.chunks(2).map(|p| (p[0], p[1])).collect();
@@ -275,7 +308,11 @@ pub fn config_help(ctx: &mut Ctx, _: &mut Store) {
 
 // ---- COMMAND ----
 
-fn names_of<T>(bits: u32, table: &[T], name: impl Fn(&T) -> Option<&'static str>) -> Vec<&'static str> {
+fn names_of<T>(
+    bits: u32,
+    table: &[T],
+    name: impl Fn(&T) -> Option<&'static str>,
+) -> Vec<&'static str> {
     let _ = bits;
     table.iter().filter_map(name).collect()
 }
@@ -283,8 +320,15 @@ fn names_of<T>(bits: u32, table: &[T], name: impl Fn(&T) -> Option<&'static str>
 /// One COMMAND INFO entry: name, arity, flags, key positions, ACL
 /// categories, tips, key specs, subcommands.
 fn command_entry(ctx: &mut Ctx, c: &CommandSpec) {
-    let flags = names_of(c.flags, f::NAMES, |(bit, n)| (c.flags & bit != 0).then_some(*n));
-    let cats: Vec<&str> = acl::NAMES.iter().enumerate().filter(|(i, _)| c.categories & (1 << i) != 0).map(|(_, n)| *n).collect();
+    let flags = names_of(c.flags, f::NAMES, |(bit, n)| {
+        (c.flags & bit != 0).then_some(*n)
+    });
+    let cats: Vec<&str> = acl::NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| c.categories & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect();
     let out = &mut ctx.out;
     out.array(10);
     out.bulk(c.fullname().as_bytes());
@@ -300,11 +344,26 @@ fn command_entry(ctx: &mut Ctx, c: &CommandSpec) {
     for cat in cats {
         out.simple(&format!("@{}", cat));
     }
-    out.set(0);
-    out.array(0);
-    out.array(c.subcommands.len());
-    for sub in c.subcommands {
-        command_entry(ctx, sub);
+    // Tips and key specifications are Redis's documentation data (meta.rs).
+    let name = c.fullname();
+    match meta::get(&name) {
+        Some(m) => {
+            let resp = out.resp;
+            meta::write_converted(out.buf, m.tips, resp);
+            meta::write_converted(out.buf, m.key_specs, resp);
+        }
+        None => {
+            out.set(0);
+            out.set(0);
+        }
+    }
+    if c.subcommands.is_empty() {
+        out.set(0);
+    } else {
+        out.array(c.subcommands.len());
+        for sub in c.subcommands {
+            command_entry(ctx, sub);
+        }
     }
 }
 
@@ -334,7 +393,10 @@ fn find_command(name: &[u8]) -> Option<&'static CommandSpec> {
 pub fn command_info(ctx: &mut Ctx, _: &mut Store) {
     let names = &ctx.args[2..];
     if names.is_empty() {
-        return command_all(ctx, &mut Store::new(&ctx.srv.keyspace, ctx.srv.keyspace.lock_none(), 0, 0));
+        return command_all(
+            ctx,
+            &mut Store::new(&ctx.srv.keyspace, ctx.srv.keyspace.lock_none(), 0, 0),
+        );
     }
     ctx.out.array(names.len());
     for n in names {
@@ -363,7 +425,9 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
             let Some(bit) = acl::NAMES.iter().position(|n| eq_ignore_case(value, n)) else {
                 return ctx.out.array(0);
             };
-            names.retain(|n| find_command(n.as_bytes()).is_some_and(|c| c.categories & (1 << bit) != 0));
+            names.retain(|n| {
+                find_command(n.as_bytes()).is_some_and(|c| c.categories & (1 << bit) != 0)
+            });
         } else if eq_ignore_case(args[1], "module") {
             names.clear();
         } else {
@@ -378,9 +442,13 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
 
 pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
     let args = &ctx.args[2..];
-    let Some(cmd) = super::lookup(args) else { return ctx.out.err("Invalid command specified") };
+    let Some(cmd) = super::lookup(args) else {
+        return ctx.out.err("Invalid command specified");
+    };
     if !cmd.arity_ok(args.len()) {
-        return ctx.out.err("Invalid number of arguments specified for command");
+        return ctx
+            .out
+            .err("Invalid number of arguments specified for command");
     }
     let keys = cmd.key_indices(args);
     if keys.is_empty() {
@@ -389,6 +457,70 @@ pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
     ctx.out.array(keys.len());
     for i in keys {
         ctx.out.bulk(args[i]);
+    }
+}
+
+/// COMMAND DOCS [name ...]: unknown names are skipped, as in Redis.
+pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
+    let names: Vec<String> = if ctx.args.len() == 2 {
+        COMMANDS.iter().map(|c| c.name.to_string()).collect()
+    } else {
+        ctx.args[2..]
+            .iter()
+            .filter_map(|a| find_command(a).map(|c| c.fullname().into_owned()))
+            .collect()
+    };
+    let found: Vec<(String, &meta::Meta)> = names
+        .into_iter()
+        .filter_map(|n| meta::get(&n).map(|m| (n, m)))
+        .collect();
+    ctx.out.map(found.len());
+    let resp = ctx.out.resp;
+    for (name, m) in found {
+        ctx.out.bulk(name.as_bytes());
+        meta::write_converted(ctx.out.buf, m.docs, resp);
+    }
+}
+
+/// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key
+/// specification that covers its position.
+pub fn command_getkeysandflags(ctx: &mut Ctx, _: &mut Store) {
+    let args = &ctx.args[2..];
+    let Some(cmd) = super::lookup(args) else {
+        return ctx.out.err("Invalid command specified");
+    };
+    if !cmd.arity_ok(args.len()) {
+        return ctx
+            .out
+            .err("Invalid number of arguments specified for command");
+    }
+    let keys = cmd.key_indices(args);
+    if keys.is_empty() {
+        return ctx.out.err("The command has no key arguments");
+    }
+    let specs = meta::range_key_specs(&cmd.fullname());
+    let argc = args.len() as i64;
+    ctx.out.array(keys.len());
+    for i in keys {
+        let pos = i as i64;
+        let flags = specs
+            .iter()
+            .find(|s| {
+                let last = if s.last_key < 0 {
+                    argc + s.last_key
+                } else {
+                    s.begin + s.last_key
+                };
+                pos >= s.begin && pos <= last && (pos - s.begin) % s.step.max(1) == 0
+            })
+            .map(|s| s.flags.clone())
+            .unwrap_or_default();
+        ctx.out.array(2);
+        ctx.out.bulk(args[i]);
+        ctx.out.set(flags.len());
+        for f in &flags {
+            ctx.out.simple(f);
+        }
     }
 }
 
@@ -407,8 +539,14 @@ pub fn command_help(ctx: &mut Ctx, _: &mut Store) {
             "    Return details about multiple Redis commands.",
             "    If no command names are given, documentation details for all",
             "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
 }
@@ -460,7 +598,9 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
         ctx.out.ok();
     } else if eq_ignore_case(sub, "set-active-expire") && ctx.args.len() == 3 {
         let Some(v) = ctx.int_arg(2) else { return };
-        ctx.srv.active_expire_enabled.store(v != 0, Ordering::Relaxed);
+        ctx.srv
+            .active_expire_enabled
+            .store(v != 0, Ordering::Relaxed);
         ctx.out.ok();
     } else if eq_ignore_case(sub, "log") && ctx.args.len() == 3 {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.args[2]));
@@ -468,7 +608,9 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
     } else if eq_ignore_case(sub, "object") && ctx.args.len() == 3 {
         let dbi = db.db;
         let key = ctx.args[2];
-        let Some(e) = db.write_in(dbi, key) else { return ctx.out.err("no such key") };
+        let Some(e) = db.write_in(dbi, key) else {
+            return ctx.out.err("no such key");
+        };
         let line = format!(
             "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
             e as *const _,
@@ -505,7 +647,11 @@ pub fn function_flush(ctx: &mut Ctx, _: &mut Store) {
     match ctx.args.len() {
         2 => {}
         3 if eq_ignore_case(ctx.args[2], "async") || eq_ignore_case(ctx.args[2], "sync") => {}
-        3 => return ctx.out.err("FUNCTION FLUSH only supports SYNC|ASYNC option"),
+        3 => {
+            return ctx
+                .out
+                .err("FUNCTION FLUSH only supports SYNC|ASYNC option")
+        }
         _ => return subcommand_syntax_error(ctx, "FUNCTION"),
     }
     // The function registry is empty until scripting lands: nothing to free.
@@ -540,6 +686,9 @@ pub fn function_help(ctx: &mut Ctx, _: &mut Store) {
     help(
         ctx,
         "FUNCTION",
-        &["FLUSH [ASYNC|SYNC]", "    Deletes all the libraries and functions."],
+        &[
+            "FLUSH [ASYNC|SYNC]",
+            "    Deletes all the libraries and functions.",
+        ],
     );
 }

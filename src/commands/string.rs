@@ -65,14 +65,21 @@ struct SetOptions<'a> {
 /// combinations it tolerates.
 fn parse_set_options<'a>(ctx: &mut Ctx<'a>, from: usize, is_set: bool) -> Option<SetOptions<'a>> {
     let args = ctx.args;
-    let mut o = SetOptions { nx: false, xx: false, get: false, expire: ExpireOpt::None, expire_arg: None };
+    let mut o = SetOptions {
+        nx: false,
+        xx: false,
+        get: false,
+        expire: ExpireOpt::None,
+        expire_arg: None,
+    };
     let mut j = from;
     while j < args.len() {
         let opt = args[j];
         let has_next = j + 1 < args.len();
         let e = o.expire;
         let timed = |kind: ExpireOpt| {
-            !matches!(e, ExpireOpt::KeepTtl | ExpireOpt::Persist) && (e == ExpireOpt::None || e == kind)
+            !matches!(e, ExpireOpt::KeepTtl | ExpireOpt::Persist)
+                && (e == ExpireOpt::None || e == kind)
         };
         if is_set && eq_ignore_case(opt, "nx") && !o.xx {
             o.nx = true;
@@ -80,9 +87,15 @@ fn parse_set_options<'a>(ctx: &mut Ctx<'a>, from: usize, is_set: bool) -> Option
             o.xx = true;
         } else if is_set && eq_ignore_case(opt, "get") {
             o.get = true;
-        } else if is_set && eq_ignore_case(opt, "keepttl") && matches!(e, ExpireOpt::None | ExpireOpt::KeepTtl) {
+        } else if is_set
+            && eq_ignore_case(opt, "keepttl")
+            && matches!(e, ExpireOpt::None | ExpireOpt::KeepTtl)
+        {
             o.expire = ExpireOpt::KeepTtl;
-        } else if !is_set && eq_ignore_case(opt, "persist") && matches!(e, ExpireOpt::None | ExpireOpt::Persist) {
+        } else if !is_set
+            && eq_ignore_case(opt, "persist")
+            && matches!(e, ExpireOpt::None | ExpireOpt::Persist)
+        {
             o.expire = ExpireOpt::Persist;
         } else if has_next && eq_ignore_case(opt, "ex") && timed(ExpireOpt::Ex) {
             o.expire = ExpireOpt::Ex;
@@ -139,7 +152,14 @@ fn expire_deadline(ctx: &mut Ctx, kind: ExpireOpt, arg: &[u8], now: i64) -> Opti
 
 /// SET and its relatives; `nx_reply` is the reply for a refused NX/XX
 /// (SETNX answers 0/1 instead of nil/OK).
-fn set_generic(ctx: &mut Ctx, db: &mut Store, key: &[u8], value: &[u8], opts: SetOptions, counts: bool) {
+fn set_generic(
+    ctx: &mut Ctx,
+    db: &mut Store,
+    key: &[u8],
+    value: &[u8],
+    opts: SetOptions,
+    counts: bool,
+) {
     let deadline = match (opts.expire, opts.expire_arg) {
         (kind, Some(arg)) => match expire_deadline(ctx, kind, arg, db.now) {
             Some(d) => Some(d),
@@ -184,19 +204,33 @@ fn set_generic(ctx: &mut Ctx, db: &mut Store, key: &[u8], value: &[u8], opts: Se
 }
 
 pub fn set(ctx: &mut Ctx, db: &mut Store) {
-    let Some(opts) = parse_set_options(ctx, 3, true) else { return };
+    let Some(opts) = parse_set_options(ctx, 3, true) else {
+        return;
+    };
     let (key, value) = (ctx.args[1], ctx.args[2]);
     set_generic(ctx, db, key, value, opts, false);
 }
 
 pub fn setnx(ctx: &mut Ctx, db: &mut Store) {
-    let opts = SetOptions { nx: true, xx: false, get: false, expire: ExpireOpt::None, expire_arg: None };
+    let opts = SetOptions {
+        nx: true,
+        xx: false,
+        get: false,
+        expire: ExpireOpt::None,
+        expire_arg: None,
+    };
     let (key, value) = (ctx.args[1], ctx.args[2]);
     set_generic(ctx, db, key, value, opts, true);
 }
 
 fn setex_generic(ctx: &mut Ctx, db: &mut Store, kind: ExpireOpt) {
-    let opts = SetOptions { nx: false, xx: false, get: false, expire: kind, expire_arg: Some(ctx.args[2]) };
+    let opts = SetOptions {
+        nx: false,
+        xx: false,
+        get: false,
+        expire: kind,
+        expire_arg: Some(ctx.args[2]),
+    };
     let (key, value) = (ctx.args[1], ctx.args[3]);
     set_generic(ctx, db, key, value, opts, false);
 }
@@ -210,7 +244,9 @@ pub fn psetex(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn getex(ctx: &mut Ctx, db: &mut Store) {
-    let Some(opts) = parse_set_options(ctx, 2, false) else { return };
+    let Some(opts) = parse_set_options(ctx, 2, false) else {
+        return;
+    };
     let key = ctx.args[1];
     match db.read(key) {
         None => return ctx.out.null(),
@@ -237,10 +273,8 @@ pub fn getex(ctx: &mut Ctx, db: &mut Store) {
         (_, Some(when)) => {
             db.set_expire(key, Some(when));
         }
-        (ExpireOpt::Persist, None) => {
-            if db.write(key).is_some_and(|e| e.has_expire()) {
-                db.set_expire(key, None);
-            }
+        (ExpireOpt::Persist, None) if db.write(key).is_some_and(|e| e.has_expire()) => {
+            db.set_expire(key, None);
         }
         _ => {}
     }
@@ -261,7 +295,13 @@ pub fn getdel(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn getset(ctx: &mut Ctx, db: &mut Store) {
-    let opts = SetOptions { nx: false, xx: false, get: true, expire: ExpireOpt::None, expire_arg: None };
+    let opts = SetOptions {
+        nx: false,
+        xx: false,
+        get: true,
+        expire: ExpireOpt::None,
+        expire_arg: None,
+    };
     let (key, value) = (ctx.args[1], ctx.args[2]);
     set_generic(ctx, db, key, value, opts, false);
 }
@@ -281,7 +321,7 @@ pub fn mget(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn mset(ctx: &mut Ctx, db: &mut Store) {
-    if ctx.args.len() % 2 == 0 {
+    if ctx.args.len().is_multiple_of(2) {
         return ctx.arity_error();
     }
     for pair in ctx.args[1..].chunks(2) {
@@ -291,10 +331,13 @@ pub fn mset(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn msetnx(ctx: &mut Ctx, db: &mut Store) {
-    if ctx.args.len() % 2 == 0 {
+    if ctx.args.len().is_multiple_of(2) {
         return ctx.arity_error();
     }
-    if ctx.args[1..].chunks(2).any(|pair| db.write(pair[0]).is_some()) {
+    if ctx.args[1..]
+        .chunks(2)
+        .any(|pair| db.write(pair[0]).is_some())
+    {
         return ctx.out.int(0);
     }
     for pair in ctx.args[1..].chunks(2) {
@@ -309,7 +352,8 @@ fn check_length(ctx: &mut Ctx, size: i64, append: i64) -> bool {
     match size.checked_add(append) {
         Some(total) if total <= max => true,
         _ => {
-            ctx.out.err("string exceeds maximum allowed size (proto-max-bulk-len)");
+            ctx.out
+                .err("string exceeds maximum allowed size (proto-max-bulk-len)");
             false
         }
     }
@@ -354,7 +398,9 @@ fn string_len(ctx: &mut Ctx, db: &mut Store, key: &[u8]) -> Result<Option<usize>
 
 pub fn append(ctx: &mut Ctx, db: &mut Store) {
     let (key, tail) = (ctx.args[1], ctx.args[2]);
-    let Ok(len) = string_len(ctx, db, key) else { return };
+    let Ok(len) = string_len(ctx, db, key) else {
+        return;
+    };
     let Some(len) = len else {
         db.set(key, NewValue::string(tail), None);
         return ctx.out.int(tail.len() as i64);
@@ -362,7 +408,9 @@ pub fn append(ctx: &mut Ctx, db: &mut Store) {
     if !check_length(ctx, len as i64, tail.len() as i64) {
         return;
     }
-    let Some(buf) = make_raw(db, key) else { return ctx.wrong_type() };
+    let Some(buf) = make_raw(db, key) else {
+        return ctx.wrong_type();
+    };
     buf.extend_from_slice(tail);
     let n = buf.len();
     ctx.out.int(n as i64);
@@ -379,11 +427,19 @@ pub fn strlen(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn getrange(ctx: &mut Ctx, db: &mut Store) {
-    let Some(mut start) = ctx.int_arg(2) else { return };
-    let Some(mut end) = ctx.int_arg(3) else { return };
-    let Some(e) = db.read(ctx.args[1]) else { return ctx.out.bulk(b"") };
+    let Some(mut start) = ctx.int_arg(2) else {
+        return;
+    };
+    let Some(mut end) = ctx.int_arg(3) else {
+        return;
+    };
+    let Some(e) = db.read(ctx.args[1]) else {
+        return ctx.out.bulk(b"");
+    };
     let mut buf = itoa::Buffer::new();
-    let Some(s) = string_bytes(e, &mut buf) else { return ctx.wrong_type() };
+    let Some(s) = string_bytes(e, &mut buf) else {
+        return ctx.wrong_type();
+    };
     let len = s.len() as i64;
     if start < 0 && end < 0 && start > end {
         return ctx.out.bulk(b"");
@@ -416,7 +472,9 @@ pub fn setrange(ctx: &mut Ctx, db: &mut Store) {
     if offset < 0 {
         return ctx.out.err("offset is out of range");
     }
-    let Ok(len) = string_len(ctx, db, key) else { return };
+    let Ok(len) = string_len(ctx, db, key) else {
+        return;
+    };
     match len {
         None if value.is_empty() => return ctx.out.int(0),
         Some(len) if value.is_empty() => return ctx.out.int(len as i64),
@@ -428,7 +486,9 @@ pub fn setrange(ctx: &mut Ctx, db: &mut Store) {
     if len.is_none() {
         db.set(key, NewValue::Obj(Value::Str(Vec::new())), None);
     }
-    let Some(buf) = make_raw(db, key) else { return ctx.wrong_type() };
+    let Some(buf) = make_raw(db, key) else {
+        return ctx.wrong_type();
+    };
     let offset = offset as usize;
     let end = offset + value.len();
     if buf.len() < end {
@@ -508,7 +568,9 @@ pub fn incrbyfloat(ctx: &mut Ctx, db: &mut Store) {
             ctx.out.bulk(&text);
         }
         Err(IncrFloatError::NotAFloat) => ctx.out.err("value is not a valid float"),
-        Err(IncrFloatError::NanOrInfinity) => ctx.out.err("increment would produce NaN or Infinity"),
+        Err(IncrFloatError::NanOrInfinity) => {
+            ctx.out.err("increment would produce NaN or Infinity")
+        }
     }
 }
 
@@ -544,14 +606,18 @@ pub fn lcs(ctx: &mut Ctx, db: &mut Store) {
         j += 1;
     }
     if get_idx && get_len {
-        return ctx.out.err("If you want both the length and indexes, please just use IDX.");
+        return ctx
+            .out
+            .err("If you want both the length and indexes, please just use IDX.");
     }
     let (a, b) = (&values[0], &values[1]);
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen + 1).saturating_mul(blen + 1);
     let max = ctx.srv.config.read().num(config::PROTO_MAX_BULK_LEN) as usize;
     if cells.saturating_mul(4) > max {
-        return ctx.out.err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return ctx
+            .out
+            .err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
     let w = blen + 1;
     let mut table = vec![0u32; cells];

@@ -155,7 +155,11 @@ impl CommandSpec {
             return out;
         }
         let argc = args.len() as i32;
-        let last = if self.last_key < 0 { argc + self.last_key } else { self.last_key };
+        let last = if self.last_key < 0 {
+            argc + self.last_key
+        } else {
+            self.last_key
+        };
         let mut i = self.first_key;
         while i <= last && i < argc {
             out.push(i as usize);
@@ -200,102 +204,755 @@ macro_rules! container {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd!("ping", -1, f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::ping),
-    cmd!("echo", 2, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::echo),
-    cmd!("quit", -1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::quit),
-    cmd!("reset", 1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::reset),
-    cmd!("hello", -1, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::hello),
-    cmd!("auth", -2, f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::auth),
-    cmd!("select", 2, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST | acl::CONNECTION, connection::select),
-    container!("client", -2, 0, acl::SLOW, container_without_subcommand, [
-        cmd!("getname", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_getname),
-        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_help),
-        cmd!("id", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_id),
-        cmd!("info", 2, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_info),
-        cmd!("kill", -3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_kill),
-        cmd!("list", -2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_list),
-        cmd!("no-evict", 3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION, connection::client_no_evict),
-        cmd!("reply", 3, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_reply),
-        cmd!("setinfo", 4, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_setinfo),
-        cmd!("setname", 3, f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, connection::client_setname),
-    ]),
-    cmd!("del", -2, f::WRITE, [1, -1, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::del),
-    cmd!("unlink", -2, f::WRITE | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::unlink),
-    cmd!("exists", -2, f::READONLY | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::exists),
-    cmd!("type", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::type_cmd),
-    cmd!("rename", 3, f::WRITE, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::rename),
-    cmd!("renamenx", 3, f::WRITE | f::FAST, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::renamenx),
-    cmd!("move", 3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::move_cmd),
-    cmd!("copy", -3, f::WRITE | f::DENYOOM, [1, 2, 1], acl::KEYSPACE | acl::WRITE | acl::SLOW, keys::copy),
-    cmd!("swapdb", 3, f::WRITE | f::FAST | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::FAST | acl::DANGEROUS, keys::swapdb),
-    cmd!("keys", 2, f::READONLY | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW | acl::DANGEROUS, keys::keys),
-    cmd!("scan", -2, f::READONLY, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW, keys::scan),
-    cmd!("randomkey", 1, f::READONLY | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::SLOW, keys::randomkey),
-    cmd!("dbsize", 1, f::READONLY | f::FAST | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::READ | acl::FAST, keys::dbsize),
-    cmd!("flushdb", -1, f::WRITE | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS, keys::flushdb),
-    cmd!("flushall", -1, f::WRITE | f::ALL_SHARDS, [0, 0, 0], acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS, keys::flushall),
-    cmd!("touch", -2, f::READONLY | f::FAST, [1, -1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::touch),
-    container!("object", -2, 0, acl::SLOW, container_without_subcommand, [
-        cmd!("encoding", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_encoding),
-        cmd!("freq", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_freq),
-        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::KEYSPACE | acl::SLOW, keys::object_help),
-        cmd!("idletime", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_idletime),
-        cmd!("refcount", 3, f::READONLY, [2, 2, 1], acl::KEYSPACE | acl::READ | acl::SLOW, keys::object_refcount),
-    ]),
-    cmd!("expire", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::expire),
-    cmd!("pexpire", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::pexpire),
-    cmd!("expireat", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::expireat),
-    cmd!("pexpireat", -3, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::pexpireat),
-    cmd!("ttl", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::ttl),
-    cmd!("pttl", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::pttl),
-    cmd!("expiretime", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::expiretime),
-    cmd!("pexpiretime", 2, f::READONLY | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::READ | acl::FAST, keys::pexpiretime),
-    cmd!("persist", 2, f::WRITE | f::FAST, [1, 1, 1], acl::KEYSPACE | acl::WRITE | acl::FAST, keys::persist),
-    cmd!("set", -3, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::set),
-    cmd!("get", 2, f::READONLY | f::FAST, [1, 1, 1], acl::READ | acl::STRING | acl::FAST, string::get),
-    cmd!("getex", -2, f::WRITE | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getex),
-    cmd!("getdel", 2, f::WRITE | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getdel),
-    cmd!("getset", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::getset),
-    cmd!("mget", -2, f::READONLY | f::FAST, [1, -1, 1], acl::READ | acl::STRING | acl::FAST, string::mget),
-    cmd!("mset", -3, f::WRITE | f::DENYOOM, [1, -1, 2], acl::WRITE | acl::STRING | acl::SLOW, string::mset),
-    cmd!("msetnx", -3, f::WRITE | f::DENYOOM, [1, -1, 2], acl::WRITE | acl::STRING | acl::SLOW, string::msetnx),
-    cmd!("setnx", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::setnx),
-    cmd!("setex", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::setex),
-    cmd!("psetex", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::psetex),
-    cmd!("append", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::append),
-    cmd!("strlen", 2, f::READONLY | f::FAST, [1, 1, 1], acl::READ | acl::STRING | acl::FAST, string::strlen),
-    cmd!("getrange", 4, f::READONLY, [1, 1, 1], acl::READ | acl::STRING | acl::SLOW, string::getrange),
-    cmd!("substr", 4, f::READONLY, [1, 1, 1], acl::READ | acl::STRING | acl::SLOW, string::substr),
-    cmd!("setrange", 4, f::WRITE | f::DENYOOM, [1, 1, 1], acl::WRITE | acl::STRING | acl::SLOW, string::setrange),
-    cmd!("incr", 2, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incr),
-    cmd!("decr", 2, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::decr),
-    cmd!("incrby", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incrby),
-    cmd!("decrby", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::decrby),
-    cmd!("incrbyfloat", 3, f::WRITE | f::DENYOOM | f::FAST, [1, 1, 1], acl::WRITE | acl::STRING | acl::FAST, string::incrbyfloat),
-    cmd!("lcs", -3, f::READONLY, [1, 2, 1], acl::READ | acl::STRING | acl::SLOW, string::lcs),
-    cmd!("info", -1, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::DANGEROUS, server::info),
-    container!("config", -2, 0, acl::SLOW, container_without_subcommand, [
-        cmd!("get", -3, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_get),
-        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW, server::config_help),
-        cmd!("resetstat", 2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_resetstat),
-        cmd!("set", -4, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::config_set),
-    ]),
-    container!("command", -1, f::LOADING | f::STALE, acl::SLOW | acl::CONNECTION, server::command_all, [
-        cmd!("count", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_count),
-        cmd!("getkeys", -4, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_getkeys),
-        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_help),
-        cmd!("info", -2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_info),
-        cmd!("list", -2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::CONNECTION, server::command_list),
-    ]),
-    cmd!("time", 1, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::FAST, server::time),
-    cmd!("lastsave", 1, f::LOADING | f::STALE | f::FAST, [0, 0, 0], acl::ADMIN | acl::FAST | acl::DANGEROUS, server::lastsave),
-    cmd!("shutdown", -1, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::ALLOW_BUSY, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::shutdown),
-    cmd!("debug", -2, f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::PROTECTED, [0, 0, 0], acl::ADMIN | acl::SLOW | acl::DANGEROUS, server::debug),
-    container!("function", -2, 0, acl::SLOW, container_without_subcommand, [
-        cmd!("flush", -2, f::WRITE | f::NOSCRIPT, [0, 0, 0], acl::WRITE | acl::SLOW | acl::SCRIPTING, server::function_flush),
-        cmd!("help", 2, f::LOADING | f::STALE, [0, 0, 0], acl::SLOW | acl::SCRIPTING, server::function_help),
-        cmd!("list", -2, f::NOSCRIPT, [0, 0, 0], acl::SLOW | acl::SCRIPTING, server::function_list),
-    ]),
+    cmd!(
+        "ping",
+        -1,
+        f::FAST,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::ping
+    ),
+    cmd!(
+        "echo",
+        2,
+        f::LOADING | f::STALE | f::FAST,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::echo
+    ),
+    cmd!(
+        "quit",
+        -1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::quit
+    ),
+    cmd!(
+        "reset",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::reset
+    ),
+    cmd!(
+        "hello",
+        -1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::hello
+    ),
+    cmd!(
+        "auth",
+        -2,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::auth
+    ),
+    cmd!(
+        "select",
+        2,
+        f::LOADING | f::STALE | f::FAST,
+        [0, 0, 0],
+        acl::FAST | acl::CONNECTION,
+        connection::select
+    ),
+    container!(
+        "client",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "getname",
+                2,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_getname
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_help
+            ),
+            cmd!(
+                "id",
+                2,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_id
+            ),
+            cmd!(
+                "info",
+                2,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_info
+            ),
+            cmd!(
+                "kill",
+                -3,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                connection::client_kill
+            ),
+            cmd!(
+                "list",
+                -2,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                connection::client_list
+            ),
+            cmd!(
+                "no-evict",
+                3,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                connection::client_no_evict
+            ),
+            cmd!(
+                "reply",
+                3,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_reply
+            ),
+            cmd!(
+                "setinfo",
+                4,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_setinfo
+            ),
+            cmd!(
+                "setname",
+                3,
+                f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                connection::client_setname
+            ),
+        ]
+    ),
+    cmd!(
+        "del",
+        -2,
+        f::WRITE,
+        [1, -1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::SLOW,
+        keys::del
+    ),
+    cmd!(
+        "unlink",
+        -2,
+        f::WRITE | f::FAST,
+        [1, -1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::unlink
+    ),
+    cmd!(
+        "exists",
+        -2,
+        f::READONLY | f::FAST,
+        [1, -1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::exists
+    ),
+    cmd!(
+        "type",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::type_cmd
+    ),
+    cmd!(
+        "rename",
+        3,
+        f::WRITE,
+        [1, 2, 1],
+        acl::KEYSPACE | acl::WRITE | acl::SLOW,
+        keys::rename
+    ),
+    cmd!(
+        "renamenx",
+        3,
+        f::WRITE | f::FAST,
+        [1, 2, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::renamenx
+    ),
+    cmd!(
+        "move",
+        3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::move_cmd
+    ),
+    cmd!(
+        "copy",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::KEYSPACE | acl::WRITE | acl::SLOW,
+        keys::copy
+    ),
+    cmd!(
+        "swapdb",
+        3,
+        f::WRITE | f::FAST | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::WRITE | acl::FAST | acl::DANGEROUS,
+        keys::swapdb
+    ),
+    cmd!(
+        "keys",
+        2,
+        f::READONLY | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::READ | acl::SLOW | acl::DANGEROUS,
+        keys::keys
+    ),
+    cmd!(
+        "scan",
+        -2,
+        f::READONLY,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::READ | acl::SLOW,
+        keys::scan
+    ),
+    cmd!(
+        "randomkey",
+        1,
+        f::READONLY | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::READ | acl::SLOW,
+        keys::randomkey
+    ),
+    cmd!(
+        "dbsize",
+        1,
+        f::READONLY | f::FAST | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::dbsize
+    ),
+    cmd!(
+        "flushdb",
+        -1,
+        f::WRITE | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        keys::flushdb
+    ),
+    cmd!(
+        "flushall",
+        -1,
+        f::WRITE | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        keys::flushall
+    ),
+    cmd!(
+        "touch",
+        -2,
+        f::READONLY | f::FAST,
+        [1, -1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::touch
+    ),
+    container!(
+        "object",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "encoding",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::KEYSPACE | acl::READ | acl::SLOW,
+                keys::object_encoding
+            ),
+            cmd!(
+                "freq",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::KEYSPACE | acl::READ | acl::SLOW,
+                keys::object_freq
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::KEYSPACE | acl::SLOW,
+                keys::object_help
+            ),
+            cmd!(
+                "idletime",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::KEYSPACE | acl::READ | acl::SLOW,
+                keys::object_idletime
+            ),
+            cmd!(
+                "refcount",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::KEYSPACE | acl::READ | acl::SLOW,
+                keys::object_refcount
+            ),
+        ]
+    ),
+    cmd!(
+        "expire",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::expire
+    ),
+    cmd!(
+        "pexpire",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::pexpire
+    ),
+    cmd!(
+        "expireat",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::expireat
+    ),
+    cmd!(
+        "pexpireat",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::pexpireat
+    ),
+    cmd!(
+        "ttl",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::ttl
+    ),
+    cmd!(
+        "pttl",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::pttl
+    ),
+    cmd!(
+        "expiretime",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::expiretime
+    ),
+    cmd!(
+        "pexpiretime",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::READ | acl::FAST,
+        keys::pexpiretime
+    ),
+    cmd!(
+        "persist",
+        2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::KEYSPACE | acl::WRITE | acl::FAST,
+        keys::persist
+    ),
+    cmd!(
+        "set",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::set
+    ),
+    cmd!(
+        "get",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::STRING | acl::FAST,
+        string::get
+    ),
+    cmd!(
+        "getex",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::getex
+    ),
+    cmd!(
+        "getdel",
+        2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::getdel
+    ),
+    cmd!(
+        "getset",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::getset
+    ),
+    cmd!(
+        "mget",
+        -2,
+        f::READONLY | f::FAST,
+        [1, -1, 1],
+        acl::READ | acl::STRING | acl::FAST,
+        string::mget
+    ),
+    cmd!(
+        "mset",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 2],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::mset
+    ),
+    cmd!(
+        "msetnx",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 2],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::msetnx
+    ),
+    cmd!(
+        "setnx",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::setnx
+    ),
+    cmd!(
+        "setex",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::setex
+    ),
+    cmd!(
+        "psetex",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::psetex
+    ),
+    cmd!(
+        "append",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::append
+    ),
+    cmd!(
+        "strlen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::STRING | acl::FAST,
+        string::strlen
+    ),
+    cmd!(
+        "getrange",
+        4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STRING | acl::SLOW,
+        string::getrange
+    ),
+    cmd!(
+        "substr",
+        4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STRING | acl::SLOW,
+        string::substr
+    ),
+    cmd!(
+        "setrange",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::SLOW,
+        string::setrange
+    ),
+    cmd!(
+        "incr",
+        2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::incr
+    ),
+    cmd!(
+        "decr",
+        2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::decr
+    ),
+    cmd!(
+        "incrby",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::incrby
+    ),
+    cmd!(
+        "decrby",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::decrby
+    ),
+    cmd!(
+        "incrbyfloat",
+        3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STRING | acl::FAST,
+        string::incrbyfloat
+    ),
+    cmd!(
+        "lcs",
+        -3,
+        f::READONLY,
+        [1, 2, 1],
+        acl::READ | acl::STRING | acl::SLOW,
+        string::lcs
+    ),
+    cmd!(
+        "info",
+        -1,
+        f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::SLOW | acl::DANGEROUS,
+        server::info
+    ),
+    container!(
+        "config",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "get",
+                -3,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                server::config_get
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW,
+                server::config_help
+            ),
+            cmd!(
+                "resetstat",
+                2,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                server::config_resetstat
+            ),
+            cmd!(
+                "set",
+                -4,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                server::config_set
+            ),
+        ]
+    ),
+    container!(
+        "command",
+        -1,
+        f::LOADING | f::STALE,
+        acl::SLOW | acl::CONNECTION,
+        server::command_all,
+        [
+            cmd!(
+                "count",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_count
+            ),
+            cmd!(
+                "docs",
+                -2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_docs
+            ),
+            cmd!(
+                "getkeys",
+                -4,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_getkeys
+            ),
+            cmd!(
+                "getkeysandflags",
+                -4,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_getkeysandflags
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_help
+            ),
+            cmd!(
+                "info",
+                -2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_info
+            ),
+            cmd!(
+                "list",
+                -2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::CONNECTION,
+                server::command_list
+            ),
+        ]
+    ),
+    cmd!(
+        "time",
+        1,
+        f::LOADING | f::STALE | f::FAST,
+        [0, 0, 0],
+        acl::FAST,
+        server::time
+    ),
+    cmd!(
+        "lastsave",
+        1,
+        f::LOADING | f::STALE | f::FAST,
+        [0, 0, 0],
+        acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        server::lastsave
+    ),
+    cmd!(
+        "shutdown",
+        -1,
+        f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        server::shutdown
+    ),
+    cmd!(
+        "debug",
+        -2,
+        f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::PROTECTED,
+        [0, 0, 0],
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        server::debug
+    ),
+    container!(
+        "function",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "flush",
+                -2,
+                f::WRITE | f::NOSCRIPT,
+                [0, 0, 0],
+                acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                server::function_flush
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                server::function_help
+            ),
+            cmd!(
+                "list",
+                -2,
+                f::NOSCRIPT,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                server::function_list
+            ),
+        ]
+    ),
 ];
 
 /// A container (CONFIG, CLIENT...) called without a subcommand is an arity
@@ -327,11 +984,54 @@ pub fn lookup(args: &[&[u8]]) -> Option<&'static CommandSpec> {
     if cmd.subcommands.is_empty() || args.len() < 2 {
         return Some(cmd);
     }
-    cmd.subcommands.iter().find(|s| s.name.as_bytes().eq_ignore_ascii_case(args[1]))
+    cmd.subcommands
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(args[1]))
 }
 
 pub fn is_container(name: &[u8]) -> bool {
     by_name(name).is_some_and(|c| !c.subcommands.is_empty())
+}
+
+/// The supported-command table in Markdown (docs/COMMANDS.md is generated
+/// from this by `russet-server --commands docs/COMMANDS.md`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Supported commands\n\nGenerated from the command table by `russet-server --commands docs/COMMANDS.md`; do not edit.\n\n\
+         | command | arity | flags | keys (first, last, step) | ACL categories |\n|---|---|---|---|---|\n",
+    );
+    let mut rows: Vec<&CommandSpec> = Vec::new();
+    for c in COMMANDS {
+        if c.subcommands.is_empty() {
+            rows.push(c);
+        }
+        rows.extend(c.subcommands.iter());
+    }
+    rows.sort_by_key(|c| c.fullname());
+    for c in rows {
+        let flags: Vec<&str> = f::NAMES
+            .iter()
+            .filter(|(b, _)| c.flags & b != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        let cats: Vec<String> = acl::NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| c.categories & (1 << i) != 0)
+            .map(|(_, n)| format!("@{}", n))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {}, {}, {} | {} |\n",
+            c.fullname().to_uppercase().replace('|', " "),
+            c.arity,
+            flags.join(" "),
+            c.first_key,
+            c.last_key,
+            c.step,
+            cats.join(" ")
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -365,37 +1065,4 @@ mod tests {
             assert_eq!(c.name, c.name.to_ascii_lowercase());
         }
     }
-}
-
-/// The supported-command table in Markdown (docs/COMMANDS.md is generated
-/// from this by `russet-server --commands docs/COMMANDS.md`).
-pub fn markdown() -> String {
-    let mut out = String::from(
-        "# Supported commands\n\nGenerated from the command table by `russet-server --commands docs/COMMANDS.md`; do not edit.\n\n\
-         | command | arity | flags | keys (first, last, step) | ACL categories |\n|---|---|---|---|---|\n",
-    );
-    let mut rows: Vec<&CommandSpec> = Vec::new();
-    for c in COMMANDS {
-        if c.subcommands.is_empty() {
-            rows.push(c);
-        }
-        rows.extend(c.subcommands.iter());
-    }
-    rows.sort_by_key(|c| c.fullname());
-    for c in rows {
-        let flags: Vec<&str> = f::NAMES.iter().filter(|(b, _)| c.flags & b != 0).map(|(_, n)| *n).collect();
-        let cats: Vec<String> =
-            acl::NAMES.iter().enumerate().filter(|(i, _)| c.categories & (1 << i) != 0).map(|(_, n)| format!("@{}", n)).collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | {}, {}, {} | {} |\n",
-            c.fullname().to_uppercase().replace('|', " "),
-            c.arity,
-            flags.join(" "),
-            c.first_key,
-            c.last_key,
-            c.step,
-            cats.join(" ")
-        ));
-    }
-    out
 }

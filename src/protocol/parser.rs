@@ -51,7 +51,11 @@ impl RequestParser {
 
     /// Parses one command at the start of `buf`. `Ok(None)`: more bytes needed.
     /// On success returns the frame kind and the bytes it used.
-    pub fn parse(&mut self, buf: &[u8], limits: ParseLimits) -> Result<Option<(Frame, usize)>, ProtocolError> {
+    pub fn parse(
+        &mut self,
+        buf: &[u8],
+        limits: ParseLimits,
+    ) -> Result<Option<(Frame, usize)>, ProtocolError> {
         if buf.is_empty() {
             return Ok(None);
         }
@@ -94,9 +98,9 @@ impl RequestParser {
                 let got = buf[self.pos] as char;
                 return Err(self.fail(&format!("expected '$', got '{}'", got)));
             }
-            let Some((len, data_start)) = header_line(buf, self.pos, "too big bulk count string").map_err(|e| {
+            let Some((len, data_start)) = header_line(buf, self.pos, "too big bulk count string")
+                .inspect_err(|_e| {
                 self.reset();
-                e
             })?
             else {
                 return Ok(None);
@@ -145,8 +149,13 @@ impl RequestParser {
             line = &line[..line.len() - 1];
         }
         self.inline_args.clear();
-        split_args(line, &mut self.inline_args).ok_or_else(|| proto("unbalanced quotes in request"))?;
-        let frame = if self.inline_args.is_empty() { Frame::Empty } else { Frame::Inline };
+        split_args(line, &mut self.inline_args)
+            .ok_or_else(|| proto("unbalanced quotes in request"))?;
+        let frame = if self.inline_args.is_empty() {
+            Frame::Empty
+        } else {
+            Frame::Inline
+        };
         Ok(Some((frame, nl + 1)))
     }
 }
@@ -164,7 +173,11 @@ fn find_cr(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The number after a `*` or `$` at `at`, and where the line after it starts.
-fn header_line<'a>(buf: &'a [u8], at: usize, too_big: &str) -> Result<Option<(&'a [u8], usize)>, ProtocolError> {
+fn header_line<'a>(
+    buf: &'a [u8],
+    at: usize,
+    too_big: &str,
+) -> Result<Option<(&'a [u8], usize)>, ProtocolError> {
     match find_cr(buf, at) {
         None => {
             if buf.len() - at > MAX_INLINE {
@@ -266,7 +279,10 @@ pub fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
 mod tests {
     use super::*;
 
-    const LIMITS: ParseLimits = ParseLimits { max_bulk_len: 512 * 1024 * 1024, unauthenticated: false };
+    const LIMITS: ParseLimits = ParseLimits {
+        max_bulk_len: 512 * 1024 * 1024,
+        unauthenticated: false,
+    };
 
     fn args(p: &RequestParser, buf: &[u8]) -> Vec<Vec<u8>> {
         p.spans.iter().map(|&(s, e)| buf[s..e].to_vec()).collect()
@@ -285,7 +301,11 @@ mod tests {
         let full = b"*2\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n";
         for cut in 1..full.len() {
             let mut p = RequestParser::default();
-            assert!(p.parse(&full[..cut], LIMITS).unwrap().is_none(), "cut {}", cut);
+            assert!(
+                p.parse(&full[..cut], LIMITS).unwrap().is_none(),
+                "cut {}",
+                cut
+            );
             let (_, used) = p.parse(full, LIMITS).unwrap().unwrap();
             assert_eq!(used, full.len());
             assert_eq!(args(&p, full)[1], b"0123456789");
@@ -296,22 +316,51 @@ mod tests {
     fn reports_redis_protocol_errors() {
         let err = |b: &[u8]| RequestParser::default().parse(b, LIMITS).unwrap_err().0;
         assert_eq!(err(b"*x\r\n"), "Protocol error: invalid multibulk length");
-        assert_eq!(err(b"*1\r\n+PING\r\n"), "Protocol error: expected '$', got '+'");
+        assert_eq!(
+            err(b"*1\r\n+PING\r\n"),
+            "Protocol error: expected '$', got '+'"
+        );
         assert_eq!(err(b"*1\r\n$-1\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(err(b"SET \"a b\"c\r\n"), "Protocol error: unbalanced quotes in request");
-        assert_eq!(err(&vec![b'a'; 70000]), "Protocol error: too big inline request");
-        let locked = ParseLimits { unauthenticated: true, ..LIMITS };
-        let e = RequestParser::default().parse(b"*11\r\n", locked).unwrap_err().0;
+        assert_eq!(
+            err(b"*1\r\n$536870913\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"SET \"a b\"c\r\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            err(&vec![b'a'; 70000]),
+            "Protocol error: too big inline request"
+        );
+        let locked = ParseLimits {
+            unauthenticated: true,
+            ..LIMITS
+        };
+        let e = RequestParser::default()
+            .parse(b"*11\r\n", locked)
+            .unwrap_err()
+            .0;
         assert_eq!(e, "Protocol error: unauthenticated multibulk length");
     }
 
     #[test]
     fn splits_inline_commands_like_sdssplitargs() {
         let mut p = RequestParser::default();
-        let (f, _) = p.parse(b"set \"a\\x41\\n\" 'it\\'s' plain\r\n", LIMITS).unwrap().unwrap();
+        let (f, _) = p
+            .parse(b"set \"a\\x41\\n\" 'it\\'s' plain\r\n", LIMITS)
+            .unwrap()
+            .unwrap();
         assert_eq!(f, Frame::Inline);
-        assert_eq!(p.inline_args, vec![b"set".to_vec(), b"aA\n".to_vec(), b"it's".to_vec(), b"plain".to_vec()]);
+        assert_eq!(
+            p.inline_args,
+            vec![
+                b"set".to_vec(),
+                b"aA\n".to_vec(),
+                b"it's".to_vec(),
+                b"plain".to_vec()
+            ]
+        );
         assert_eq!(p.parse(b"\r\n", LIMITS).unwrap(), Some((Frame::Empty, 2)));
         assert_eq!(p.parse(b"*0\r\n", LIMITS).unwrap(), Some((Frame::Empty, 4)));
     }

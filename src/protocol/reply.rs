@@ -33,7 +33,10 @@ impl<'a> Reply<'a> {
     /// A status line; CR and LF would break the protocol, so they become spaces.
     pub fn simple_bytes(&mut self, s: &[u8]) {
         self.buf.push(b'+');
-        self.buf.extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(
+            s.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -44,14 +47,20 @@ impl<'a> Reply<'a> {
 
     pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.push(b'-');
-        self.buf.extend(msg.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(
+            msg.iter()
+                .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
         self.buf.extend_from_slice(b"\r\n");
     }
 
     /// `-ERR <msg>`.
     pub fn err(&mut self, msg: &str) {
         self.buf.extend_from_slice(b"-ERR ");
-        self.buf.extend(msg.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(
+            msg.bytes()
+                .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+        );
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -131,7 +140,8 @@ impl<'a> Reply<'a> {
     /// A boolean: `#t`/`#f` in RESP3, 1/0 in RESP2.
     pub fn boolean(&mut self, v: bool) {
         if self.resp >= 3 {
-            self.buf.extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
+            self.buf
+                .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(v as i64);
         }

@@ -62,7 +62,10 @@ impl ClientHandle {
 
     #[inline]
     pub fn set_last_command(&self, cmd: &'static CommandSpec) {
-        self.last_command.store(cmd as *const CommandSpec as *mut CommandSpec, Ordering::Relaxed);
+        self.last_command.store(
+            cmd as *const CommandSpec as *mut CommandSpec,
+            Ordering::Relaxed,
+        );
     }
 
     pub fn last_command(&self) -> Option<&'static CommandSpec> {
@@ -82,7 +85,10 @@ impl ClientHandle {
         let name = self.name.lock().clone().unwrap_or_default();
         let lib_name = self.lib_name.lock().clone().unwrap_or_default();
         let lib_ver = self.lib_ver.lock().clone().unwrap_or_default();
-        let cmd = self.last_command().map(|c| c.fullname().into_owned()).unwrap_or_else(|| "NULL".into());
+        let cmd = self
+            .last_command()
+            .map(|c| c.fullname().into_owned())
+            .unwrap_or_else(|| "NULL".into());
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);
         format!(

@@ -19,7 +19,10 @@ const READ_CHUNK: usize = 16 * 1024;
 
 pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let (maxclients, protected) = {
         let c = srv.config.read();
         let protected = c.flag(config::PROTECTED_MODE) && c.text(config::REQUIREPASS).is_empty();
@@ -27,7 +30,9 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     };
     if srv.clients.len() >= maxclients {
         srv.stats.rejected_connections.incr();
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
         return;
     }
     if protected && !peer.ip().is_loopback() {
@@ -35,7 +40,12 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
         let _ = stream.write_all(PROTECTED_MODE_ERROR).await;
         return;
     }
-    let handle = Arc::new(ClientHandle::new(srv.next_client_id(), peer.to_string(), laddr, now_ms()));
+    let handle = Arc::new(ClientHandle::new(
+        srv.next_client_id(),
+        peer.to_string(),
+        laddr,
+        now_ms(),
+    ));
     srv.clients.add(handle.clone());
     let mut client = Client::new(handle.clone());
     client.authenticated = !srv.auth_required();
@@ -48,7 +58,9 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
 
 /// Runs the session future, turning a panic into an error so that one broken
 /// command can never take the process down.
-async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::AssertUnwindSafe<F>) -> Result<(), String> {
+async fn futures_catch<F: std::future::Future<Output = ()>>(
+    f: std::panic::AssertUnwindSafe<F>,
+) -> Result<(), String> {
     use std::pin::pin;
     let mut f = pin!(f.0);
     std::future::poll_fn(move |cx| {
@@ -80,14 +92,23 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
         }
         let (idle_timeout, query_limit, max_bulk) = {
             let c = srv.config.read();
-            (c.num(config::TIMEOUT), c.num(config::CLIENT_QUERY_BUFFER_LIMIT) as usize, c.num(config::PROTO_MAX_BULK_LEN))
+            (
+                c.num(config::TIMEOUT),
+                c.num(config::CLIENT_QUERY_BUFFER_LIMIT) as usize,
+                c.num(config::PROTO_MAX_BULK_LEN),
+            )
         };
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
             rbuf.reserve(READ_CHUNK);
         }
         let read = async {
             if idle_timeout > 0 {
-                match tokio::time::timeout(Duration::from_secs(idle_timeout as u64), stream.read_buf(&mut rbuf)).await {
+                match tokio::time::timeout(
+                    Duration::from_secs(idle_timeout as u64),
+                    stream.read_buf(&mut rbuf),
+                )
+                .await
+                {
                     Ok(r) => r,
                     Err(_) => Ok(0),
                 }
@@ -104,12 +125,17 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             _ = shutdown.changed() => return,
         };
         srv.stats.net_input_bytes.add(n as u64);
-        handle.last_interaction_ms.store(now_ms(), Ordering::Relaxed);
+        handle
+            .last_interaction_ms
+            .store(now_ms(), Ordering::Relaxed);
 
         let mut consumed = 0;
         let mut close = false;
         loop {
-            let limits = ParseLimits { max_bulk_len: max_bulk, unauthenticated: !client.authenticated };
+            let limits = ParseLimits {
+                max_bulk_len: max_bulk,
+                unauthenticated: !client.authenticated,
+            };
             let parsed = parser.parse(&rbuf[consumed..], limits);
             match parsed {
                 Ok(None) => break,
@@ -120,13 +146,15 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                         Frame::Empty => After::Continue,
                         Frame::Multibulk => {
                             let window = &rbuf[base..];
-                            let args: SmallVec<[&[u8]; 16]> = parser.spans.iter().map(|&(s, e)| &window[s..e]).collect();
+                            let args: SmallVec<[&[u8]; 16]> =
+                                parser.spans.iter().map(|&(s, e)| &window[s..e]).collect();
                             run(srv, client, &args, &mut wbuf)
                         }
                         Frame::Inline => {
                             let owned = std::mem::take(&mut parser.inline_args);
                             let after = {
-                                let args: SmallVec<[&[u8]; 16]> = owned.iter().map(|a| a.as_slice()).collect();
+                                let args: SmallVec<[&[u8]; 16]> =
+                                    owned.iter().map(|a| a.as_slice()).collect();
                                 run(srv, client, &args, &mut wbuf)
                             };
                             parser.inline_args = owned;
@@ -174,7 +202,11 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             return;
         }
         if rbuf.len() > query_limit {
-            tracing::warn!("closing client {}: query buffer of {} bytes exceeds client-query-buffer-limit", client.id, rbuf.len());
+            tracing::warn!(
+                "closing client {}: query buffer of {} bytes exceeds client-query-buffer-limit",
+                client.id,
+                rbuf.len()
+            );
             return;
         }
     }

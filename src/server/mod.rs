@@ -45,7 +45,9 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config, tcp_port: u16, threads: usize) -> Server {
         let databases = config.num(config::DATABASES) as usize;
-        let run_id: String = (0..40).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
+        let run_id: String = (0..40)
+            .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
+            .collect();
         let auth = !config.text(config::REQUIREPASS).is_empty();
         let now = now_ms();
         apply_access_policy(&config);
@@ -76,7 +78,8 @@ impl Server {
     /// Re-derives cached settings after CONFIG SET.
     pub fn config_changed(&self) {
         let cfg = self.config.read();
-        self.auth_required.store(!cfg.text(config::REQUIREPASS).is_empty(), Ordering::Relaxed);
+        self.auth_required
+            .store(!cfg.text(config::REQUIREPASS).is_empty(), Ordering::Relaxed);
         apply_access_policy(&cfg);
     }
 
@@ -97,7 +100,9 @@ impl Server {
     pub fn ops_per_sec(&self) -> u64 {
         let s = self.ops_samples.lock();
         match (s.front(), s.back()) {
-            (Some(a), Some(b)) if b.0 > a.0 => ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64,
+            (Some(a), Some(b)) if b.0 > a.0 => {
+                ((b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64()) as u64
+            }
             _ => 0,
         }
     }
@@ -123,7 +128,9 @@ fn apply_access_policy(cfg: &Config) {
 /// process may run on (so `taskset -c 1 russet-server` runs one thread).
 pub fn thread_count(config: &Config) -> usize {
     match config.num(config::THREADS) {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         n => n as usize,
     }
 }
@@ -140,10 +147,16 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
             None => (false, addr),
         };
         let host = if host == "*" { "0.0.0.0" } else { host };
-        let target = if host.contains(':') { format!("[{}]:{}", host, port) } else { format!("{}:{}", host, port) };
+        let target = if host.contains(':') {
+            format!("[{}]:{}", host, port)
+        } else {
+            format!("{}:{}", host, port)
+        };
         match TcpListener::bind(&target).await {
             Ok(l) => listeners.push(l),
-            Err(e) if optional => tracing::debug!("skipping optional bind address {}: {}", target, e),
+            Err(e) if optional => {
+                tracing::debug!("skipping optional bind address {}: {}", target, e)
+            }
             Err(e) => last_err = Some(std::io::Error::new(e.kind(), format!("{}: {}", target, e))),
         }
     }
@@ -151,7 +164,10 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
         return Err(e);
     }
     if listeners.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to listen on"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "no address to listen on",
+        ));
     }
     Ok(listeners)
 }
@@ -201,7 +217,10 @@ async fn cron(srv: Arc<Server>) {
     loop {
         let (hz, effort) = {
             let c = srv.config.read();
-            (c.num(config::HZ).max(1), c.num(config::ACTIVE_EXPIRE_EFFORT))
+            (
+                c.num(config::HZ).max(1),
+                c.num(config::ACTIVE_EXPIRE_EFFORT),
+            )
         };
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis((1000 / hz) as u64)) => {}
@@ -212,7 +231,8 @@ async fn cron(srv: Arc<Server>) {
         srv.sample_ops();
         if srv.active_expire_enabled.load(Ordering::Relaxed) {
             // Like Redis: at most ~25% of one core (more with higher effort).
-            let budget = Duration::from_micros((250_000 + 50_000 * (effort as u64 - 1)) / hz as u64);
+            let budget =
+                Duration::from_micros((250_000 + 50_000 * (effort as u64 - 1)) / hz as u64);
             srv.keyspace.active_expire_cycle(now, budget);
         }
     }
@@ -251,15 +271,24 @@ pub fn start_background(mut config: Config) -> std::io::Result<ServerHandle> {
         .set_startup("bind", &["127.0.0.1".to_string()])
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
     let threads = thread_count(&config);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
     crate::store::update_lru_clock(now_ms());
     let server = Arc::new(Server::new(config, addr.port(), threads));
     let srv = server.clone();
-    let thread = std::thread::Builder::new().name("russet-server".into()).spawn(move || {
-        rt.block_on(run(srv, vec![listener]));
-        rt.shutdown_timeout(Duration::from_secs(1));
-    })?;
-    Ok(ServerHandle { addr, server, thread: Some(thread) })
+    let thread = std::thread::Builder::new()
+        .name("russet-server".into())
+        .spawn(move || {
+            rt.block_on(run(srv, vec![listener]));
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })?;
+    Ok(ServerHandle {
+        addr,
+        server,
+        thread: Some(thread),
+    })
 }

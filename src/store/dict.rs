@@ -89,7 +89,9 @@ impl Dict {
 
     /// Looks `key` up, deleting it first if it expired at or before `now`.
     pub fn get_live(&mut self, key: &[u8], hash: u64, now: i64) -> Live<'_> {
-        let Some(link) = self.link_of(key, hash) else { return Live::Missing };
+        let Some(link) = self.link_of(key, hash) else {
+            return Live::Missing;
+        };
         // SAFETY: as in get_mut.
         unsafe {
             let expired = (*link).as_ref().is_some_and(|e| e.is_expired(now));
@@ -142,11 +144,10 @@ impl Dict {
 
     /// Inserts or replaces; returns the previous entry.
     pub fn replace(&mut self, entry: Entry, hash: u64) -> Option<Entry> {
-        let old = match self.link_of(entry.key(), hash) {
-            // SAFETY: link_of returned a slot holding Some.
-            Some(link) => Some(unsafe { self.unlink(link) }),
-            None => None,
-        };
+        // SAFETY: link_of returned a slot holding Some.
+        let old = self
+            .link_of(entry.key(), hash)
+            .map(|link| unsafe { self.unlink(link) });
         self.insert_new(entry, hash);
         old
     }
@@ -154,7 +155,9 @@ impl Dict {
     /// Rebuilds the entry for `key` with `f` (used when its block must change
     /// size). Returns false if the key is absent.
     pub fn rebuild(&mut self, key: &[u8], hash: u64, f: impl FnOnce(Entry) -> Entry) -> bool {
-        let Some(link) = self.link_of(key, hash) else { return false };
+        let Some(link) = self.link_of(key, hash) else {
+            return false;
+        };
         // SAFETY: link_of returned a slot holding Some.
         let old = unsafe { self.unlink(link) };
         let new = f(old);
@@ -262,7 +265,11 @@ impl Dict {
             if self.buckets[idx].is_some() {
                 break;
             }
-            idx = if probe < 64 { rng.gen_range(0..cap) } else { (idx + 1) % cap };
+            idx = if probe < 64 {
+                rng.gen_range(0..cap)
+            } else {
+                (idx + 1) % cap
+            };
         }
         let mut chain_len = 0;
         let mut cur = self.buckets[idx].as_ref();
@@ -297,7 +304,10 @@ mod tests {
     use std::collections::HashSet;
 
     fn put(d: &mut Dict, k: &str) {
-        d.insert_new(Entry::new(k.as_bytes(), NewValue::Str(b"v"), None, 0), hash_key(k.as_bytes()));
+        d.insert_new(
+            Entry::new(k.as_bytes(), NewValue::Str(b"v"), None, 0),
+            hash_key(k.as_bytes()),
+        );
     }
 
     #[test]
@@ -351,7 +361,11 @@ mod tests {
             }
         }
         for i in 0..500 {
-            assert!(seen.contains(format!("stable{}", i).as_bytes()), "stable{} missed", i);
+            assert!(
+                seen.contains(format!("stable{}", i).as_bytes()),
+                "stable{} missed",
+                i
+            );
         }
     }
 
@@ -360,7 +374,10 @@ mod tests {
         let mut d = Dict::default();
         for i in 0..100 {
             let k = format!("t{}", i);
-            d.insert_new(Entry::new(k.as_bytes(), NewValue::Int(1), Some(10), 0), hash_key(k.as_bytes()));
+            d.insert_new(
+                Entry::new(k.as_bytes(), NewValue::Int(1), Some(10), 0),
+                hash_key(k.as_bytes()),
+            );
         }
         put(&mut d, "keep");
         assert_eq!(d.volatile(), 100);

@@ -82,7 +82,9 @@ impl Entry {
         // inside the `size` bytes just allocated.
         unsafe {
             let raw = alloc(layout);
-            let Some(ptr) = NonNull::new(raw) else { handle_alloc_error(layout) };
+            let Some(ptr) = NonNull::new(raw) else {
+                handle_alloc_error(layout)
+            };
             std::ptr::write(raw as *mut Option<Entry>, None);
             (raw.add(OFF_KEY_LEN) as *mut u32).write(key.len() as u32);
             (raw.add(OFF_VAL_LEN) as *mut u32).write(payload_len as u32);
@@ -101,7 +103,9 @@ impl Entry {
             match value {
                 NewValue::Str(s) => std::ptr::copy_nonoverlapping(s.as_ptr(), raw.add(at), s.len()),
                 NewValue::Int(n) => (raw.add(at) as *mut i64).write_unaligned(n),
-                NewValue::Obj(v) => (raw.add(at) as *mut *mut Value).write_unaligned(Box::into_raw(Box::new(v))),
+                NewValue::Obj(v) => {
+                    (raw.add(at) as *mut *mut Value).write_unaligned(Box::into_raw(Box::new(v)))
+                }
             }
             Entry { ptr }
         }
@@ -137,7 +141,10 @@ impl Entry {
     pub fn key(&self) -> &[u8] {
         // SAFETY: key_len bytes at key_offset were initialised in `new`.
         unsafe {
-            std::slice::from_raw_parts(self.ptr.as_ptr().add(self.key_offset()), self.read_u32(OFF_KEY_LEN) as usize)
+            std::slice::from_raw_parts(
+                self.ptr.as_ptr().add(self.key_offset()),
+                self.read_u32(OFF_KEY_LEN) as usize,
+            )
         }
     }
 
@@ -200,7 +207,10 @@ impl Entry {
         unsafe {
             let p = self.ptr.as_ptr().add(at);
             match self.byte(OFF_KIND) {
-                KIND_STR => ValueRef::Str(std::slice::from_raw_parts(p, self.read_u32(OFF_VAL_LEN) as usize)),
+                KIND_STR => ValueRef::Str(std::slice::from_raw_parts(
+                    p,
+                    self.read_u32(OFF_VAL_LEN) as usize,
+                )),
                 KIND_INT => ValueRef::Int((p as *const i64).read_unaligned()),
                 _ => ValueRef::Obj(&*(p as *const *mut Value).read_unaligned()),
             }
@@ -282,13 +292,19 @@ impl Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        debug_assert!(self.next().is_none(), "entries are unlinked before they are dropped");
+        debug_assert!(
+            self.next().is_none(),
+            "entries are unlinked before they are dropped"
+        );
         let size = self.size();
         // SAFETY: the block was allocated with this layout; a KIND_OBJ payload
         // is a Box we own.
         unsafe {
             if self.byte(OFF_KIND) == KIND_OBJ {
-                drop(Box::from_raw((self.ptr.as_ptr().add(self.payload_offset()) as *const *mut Value).read_unaligned()));
+                drop(Box::from_raw(
+                    (self.ptr.as_ptr().add(self.payload_offset()) as *const *mut Value)
+                        .read_unaligned(),
+                ));
             }
             dealloc(self.ptr.as_ptr(), block_layout(size));
         }

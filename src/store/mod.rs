@@ -81,9 +81,13 @@ pub fn lfu_counter(access: u32) -> u32 {
     let last = access >> 8;
     let counter = access & 0xFF;
     let now = lfu_minutes();
-    let elapsed = if now >= last { now - last } else { 0xFFFF - last + now };
+    let elapsed = if now >= last {
+        now - last
+    } else {
+        0xFFFF - last + now
+    };
     let decay = LFU_DECAY_TIME.load(Ordering::Relaxed);
-    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
 }
 
@@ -135,9 +139,17 @@ pub struct Guards<'a> {
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         let shards = (0..SHARDS)
-            .map(|_| PaddedShard(Mutex::new(Shard { dbs: (0..databases).map(|_| Dict::default()).collect() })))
+            .map(|_| {
+                PaddedShard(Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| Dict::default()).collect(),
+                }))
+            })
             .collect();
-        Keyspace { shards, databases, stats: KeyStats::default() }
+        Keyspace {
+            shards,
+            databases,
+            stats: KeyStats::default(),
+        }
     }
 
     pub fn databases(&self) -> usize {
@@ -145,7 +157,10 @@ impl Keyspace {
     }
 
     pub fn lock_none(&self) -> Guards<'_> {
-        Guards { held: SmallVec::new(), all: false }
+        Guards {
+            held: SmallVec::new(),
+            all: false,
+        }
     }
 
     /// Locks the shards of `keys`, in ascending shard order.
@@ -153,11 +168,25 @@ impl Keyspace {
         let mut idx: SmallVec<[usize; 8]> = keys.map(|k| shard_of(hash_key(k))).collect();
         idx.sort_unstable();
         idx.dedup();
-        Guards { held: idx.into_iter().map(|i| (i, self.shards[i].0.lock())).collect(), all: false }
+        Guards {
+            held: idx
+                .into_iter()
+                .map(|i| (i, self.shards[i].0.lock()))
+                .collect(),
+            all: false,
+        }
     }
 
     pub fn lock_all(&self) -> Guards<'_> {
-        Guards { held: self.shards.iter().enumerate().map(|(i, s)| (i, s.0.lock())).collect(), all: true }
+        Guards {
+            held: self
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i, s.0.lock()))
+                .collect(),
+            all: true,
+        }
     }
 
     pub fn lock_shard(&self, idx: usize) -> MutexGuard<'_, Shard> {
@@ -257,7 +286,12 @@ pub struct Store<'a> {
 
 impl<'a> Store<'a> {
     pub fn new(ks: &'a Keyspace, guards: Guards<'a>, db: usize, now: i64) -> Store<'a> {
-        Store { guards, ks, db, now }
+        Store {
+            guards,
+            ks,
+            db,
+            now,
+        }
     }
 
     #[inline]
@@ -356,7 +390,9 @@ impl<'a> Store<'a> {
     /// Sets or clears the expiry of an existing key; false if there is no key.
     pub fn set_expire(&mut self, key: &[u8], expire: Option<i64>) -> bool {
         let db = self.db;
-        let Some(e) = self.live_in(db, key) else { return false };
+        let Some(e) = self.live_in(db, key) else {
+            return false;
+        };
         if let Some(when) = expire {
             if e.update_expire_in_place(when) {
                 self.ks.stats.dirty.incr();
@@ -365,7 +401,8 @@ impl<'a> Store<'a> {
         }
         let hash = hash_key(key);
         self.ks.stats.dirty.incr();
-        self.dict_in(db, hash).rebuild(key, hash, |e| e.with_expire(expire))
+        self.dict_in(db, hash)
+            .rebuild(key, hash, |e| e.with_expire(expire))
     }
 
     /// Replaces the value of an existing key with a differently sized one,
