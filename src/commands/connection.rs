@@ -24,7 +24,9 @@ pub fn quit(ctx: &mut Ctx, _: &mut Store) {
     ctx.client.after = After::Close;
 }
 
-pub fn reset(ctx: &mut Ctx, _: &mut Store) {
+pub fn reset(ctx: &mut Ctx, db: &mut Store) {
+    ctx.client.multi = None;
+    super::transaction::unwatch_all(ctx.client, db);
     ctx.client.select(0);
     ctx.client.set_resp(2);
     ctx.client.reply_mode = ReplyMode::On;

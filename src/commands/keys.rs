@@ -183,10 +183,11 @@ pub fn swapdb(ctx: &mut Ctx, db: &mut Store) {
     if a < 0 || a >= ndb || b < 0 || b >= ndb {
         return ctx.out.err("DB index is out of range");
     }
+    db.changed_database(a as usize, Some(b as usize));
+    db.changed_database(b as usize, Some(a as usize));
     for shard in db.guards.shards_mut() {
         shard.dbs.swap(a as usize, b as usize);
     }
-    db.modified();
     ctx.out.ok();
 }
 
@@ -266,37 +267,37 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
     let (dbi, now) = (db.db, db.now);
     let ks = db.ks;
     let next = loop {
-        let mut guard = ks.lock_shard(shard);
-        let dict = &mut guard.dbs[dbi];
-        let mut expired: Vec<Vec<u8>> = Vec::new();
-        loop {
-            local = dict.scan_bucket(local, |e| {
-                if e.is_expired(now) {
-                    expired.push(e.key().to_vec());
-                    return;
+        db.with_shard(shard, |guard| {
+            let dict = &mut guard.dbs[dbi];
+            let mut expired: Vec<Vec<u8>> = Vec::new();
+            loop {
+                local = dict.scan_bucket(local, |e| {
+                    if e.is_expired(now) {
+                        expired.push(e.key().to_vec());
+                        return;
+                    }
+                    if opts.pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
+                        return;
+                    }
+                    if opts
+                        .type_filter
+                        .is_some_and(|t| !eq_ignore_case(t, type_name(e)))
+                    {
+                        return;
+                    }
+                    found.push(e.key().to_vec());
+                });
+                budget = budget.saturating_sub(1);
+                if local == 0 || found.len() >= opts.count || budget == 0 {
+                    break;
                 }
-                if opts.pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
-                    return;
-                }
-                if opts
-                    .type_filter
-                    .is_some_and(|t| !eq_ignore_case(t, type_name(e)))
-                {
-                    return;
-                }
-                found.push(e.key().to_vec());
-            });
-            budget = budget.saturating_sub(1);
-            if local == 0 || found.len() >= opts.count || budget == 0 {
-                break;
             }
-        }
-        for k in expired {
-            let h = store::hash_key(&k);
-            dict.remove(&k, h);
-            ks.stats.expired.incr();
-        }
-        drop(guard);
+            for k in expired {
+                let h = store::hash_key(&k);
+                dict.remove(&k, h);
+                ks.stats.expired.incr();
+            }
+        });
         if local != 0 {
             break ((local << SHARD_BITS) | shard as u64, false);
         }
@@ -375,10 +376,10 @@ pub fn flushdb(ctx: &mut Ctx, db: &mut Store) {
         return;
     }
     let dbi = db.db;
+    db.changed_database(dbi, None);
     for shard in db.guards.shards_mut() {
         shard.dbs[dbi].clear();
     }
-    db.modified();
     ctx.out.ok();
 }
 
@@ -386,12 +387,14 @@ pub fn flushall(ctx: &mut Ctx, db: &mut Store) {
     if !flush_mode_ok(ctx) {
         return;
     }
+    for dbi in 0..db.ks.databases() {
+        db.changed_database(dbi, None);
+    }
     for shard in db.guards.shards_mut() {
         for d in shard.dbs.iter_mut() {
             d.clear();
         }
     }
-    db.modified();
     ctx.out.ok();
 }
 

@@ -9,6 +9,7 @@ pub mod meta;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod transaction;
 
 use crate::config;
 use crate::protocol::Reply;
@@ -76,9 +77,11 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
     let mut reply = Reply::new(out, resp);
     let Some(cmd) = lookup(args) else {
         reject_unknown(&mut reply, args);
+        transaction::abort_queueing(client);
         return After::Continue;
     };
     if !cmd.arity_ok(args.len()) {
+        transaction::abort_queueing(client);
         reply.err(&format!(
             "wrong number of arguments for '{}' command",
             cmd.fullname()
@@ -96,6 +99,9 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
         return After::Continue;
     }
     client.handle.set_last_command(cmd);
+    if client.multi.is_some() && transaction::queue(client, cmd, args, &mut reply) {
+        return After::Continue;
+    }
     let now = crate::util::now_ms();
     let ks = &srv.keyspace;
     let guards = if cmd.has(table::f::ALL_SHARDS) {

@@ -61,7 +61,7 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "keyspace",
 ];
 
-pub fn info(ctx: &mut Ctx, _: &mut Store) {
+pub fn info(ctx: &mut Ctx, db: &mut Store) {
     let mut wanted: Vec<String> = Vec::new();
     for a in &ctx.args[1..] {
         let s = String::from_utf8_lossy(a).to_ascii_lowercase();
@@ -75,7 +75,7 @@ pub fn info(ctx: &mut Ctx, _: &mut Store) {
     if wanted.is_empty() {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
     }
-    let text = info_text(ctx, &wanted);
+    let text = info_text(ctx, db, &wanted);
     ctx.out.verbatim("txt", text.as_bytes());
 }
 
@@ -112,7 +112,8 @@ fn cpu_times() -> (f64, f64) {
     (t(ru.ru_stime), t(ru.ru_utime))
 }
 
-fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
+fn info_text(ctx: &Ctx, db: &mut Store, wanted: &[String]) -> String {
+    let db_counts = db.db_counts();
     let srv = ctx.srv;
     let cfg = srv.config.read().clone();
     let mut out = String::new();
@@ -238,7 +239,7 @@ fn info_text(ctx: &Ctx, wanted: &[String]) -> String {
     });
     section("Cluster", &|o| o.push_str("cluster_enabled:0\r\n"));
     section("Keyspace", &|o| {
-        for (i, (keys, expires)) in srv.keyspace.db_counts().into_iter().enumerate() {
+        for (i, (keys, expires)) in db_counts.iter().copied().enumerate() {
             if keys > 0 {
                 let _ = write!(o, "db{}:keys={},expires={},avg_ttl=0\r\n", i, keys, expires);
             }

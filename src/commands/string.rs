@@ -370,7 +370,7 @@ fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
             e.with_value(NewValue::Obj(Value::Str(bytes)))
         });
     }
-    db.modified();
+    db.modified(key);
     match db.write(key)?.obj_mut()? {
         Value::Str(s) => Some(s),
         #[allow(unreachable_patterns)]
@@ -520,7 +520,7 @@ fn incr_generic(ctx: &mut Ctx, db: &mut Store, by: i64) {
     };
     // Counters stay in their block: no allocation per INCR.
     if db.write(key).is_some_and(|e| e.set_int_in_place(next)) {
-        db.modified();
+        db.modified(key);
     } else if found {
         db.set_keep_ttl(key, NewValue::Int(next));
     } else {

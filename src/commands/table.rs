@@ -3,7 +3,7 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, server, string, Ctx, KeyIndices};
+use super::{connection, keys, server, string, transaction, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -773,6 +773,46 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 2, 1],
         acl::READ | acl::STRING | acl::SLOW,
         string::lcs
+    ),
+    cmd!(
+        "multi",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::TRANSACTION,
+        transaction::multi
+    ),
+    cmd!(
+        "exec",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::SKIP_SLOWLOG,
+        [0, 0, 0],
+        acl::SLOW | acl::TRANSACTION,
+        transaction::exec
+    ),
+    cmd!(
+        "discard",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::TRANSACTION,
+        transaction::discard
+    ),
+    cmd!(
+        "watch",
+        -2,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        [1, -1, 1],
+        acl::FAST | acl::TRANSACTION,
+        transaction::watch
+    ),
+    cmd!(
+        "unwatch",
+        1,
+        f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY,
+        [0, 0, 0],
+        acl::FAST | acl::TRANSACTION,
+        transaction::unwatch
     ),
     cmd!(
         "info",

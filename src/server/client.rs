@@ -124,6 +124,19 @@ pub struct Client {
     pub handle: Arc<ClientHandle>,
     /// Set by a command that needs the connection to act after it.
     pub after: After,
+    /// Commands queued since MULTI.
+    pub multi: Option<MultiState>,
+    /// WATCHed keys: (database, key, already expired when watched).
+    pub watched: Vec<(usize, Vec<u8>, bool)>,
+    /// Set by any change to a watched key.
+    pub watch_dirty: crate::store::WatchFlag,
+}
+
+#[derive(Default)]
+pub struct MultiState {
+    pub queue: Vec<Vec<Vec<u8>>>,
+    /// A command was refused while queueing: EXEC must fail with EXECABORT.
+    pub aborted: bool,
 }
 
 impl Client {
@@ -136,6 +149,9 @@ impl Client {
             reply_mode: ReplyMode::On,
             handle,
             after: After::Continue,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Default::default(),
         }
     }
 

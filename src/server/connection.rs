@@ -53,6 +53,11 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     if let Err(e) = futures_catch(result).await {
         tracing::error!("connection {} ended by an internal error: {}", handle.id, e);
     }
+    let ks = &srv.keyspace;
+    commands::transaction::unwatch_all(
+        &mut client,
+        &mut crate::store::Store::new(ks, ks.lock_none(), 0, 0),
+    );
     srv.clients.remove(handle.id);
 }
 

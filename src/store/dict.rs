@@ -229,7 +229,12 @@ impl Dict {
 
     /// Removes the entries in the bucket at `cursor` for which `expired`
     /// holds; returns (next cursor, entries examined, entries removed).
-    pub fn expire_bucket(&mut self, cursor: u64, now: i64) -> (u64, usize, usize) {
+    pub fn expire_bucket(
+        &mut self,
+        cursor: u64,
+        now: i64,
+        on_removed: &mut dyn FnMut(&[u8]),
+    ) -> (u64, usize, usize) {
         if self.buckets.is_empty() {
             return (0, 0, 0);
         }
@@ -241,7 +246,9 @@ impl Dict {
             while let Some(e) = (*link).as_mut() {
                 seen += 1;
                 if e.is_expired(now) {
-                    drop(self.unlink(link));
+                    let gone = self.unlink(link);
+                    on_removed(gone.key());
+                    drop(gone);
                     removed += 1;
                 } else {
                     link = e.next_mut();
@@ -383,7 +390,7 @@ mod tests {
         assert_eq!(d.volatile(), 100);
         let mut cursor = 0;
         loop {
-            let (next, _, _) = d.expire_bucket(cursor, 11);
+            let (next, _, _) = d.expire_bucket(cursor, 11, &mut |_| {});
             cursor = next;
             if cursor == 0 {
                 break;

@@ -17,8 +17,9 @@ pub use value::Value;
 use crate::stats::Counter;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 pub const SHARD_BITS: u32 = 6;
 pub const SHARDS: usize = 1 << SHARD_BITS;
@@ -111,6 +112,38 @@ pub fn touch(e: &mut Entry) {
 
 pub struct Shard {
     pub dbs: Vec<Dict>,
+    /// WATCHed keys of this shard, per database: the dirty flags of the
+    /// clients watching each key.
+    pub watched: Vec<HashMap<Vec<u8>, Vec<WatchFlag>>>,
+}
+
+/// A client's "a watched key changed" flag (Redis's CLIENT_DIRTY_CAS).
+pub type WatchFlag = Arc<AtomicBool>;
+
+impl Shard {
+    fn flag_watchers(&mut self, db: usize, key: &[u8]) {
+        if let Some(flags) = self.watched[db].get(key) {
+            for f in flags {
+                f.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Flags the watchers of every watched key of `db` that exists now (a
+    /// FLUSHDB or SWAPDB is about to change it).
+    pub fn flag_existing_watched(&mut self, db: usize, also_in: Option<usize>) {
+        let Shard { dbs, watched } = self;
+        for (key, flags) in watched[db].iter() {
+            let h = hash_key(key);
+            let exists = dbs[db].get(key, h).is_some()
+                || also_in.is_some_and(|o| dbs[o].get(key, h).is_some());
+            if exists {
+                for f in flags {
+                    f.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
 }
 
 #[repr(align(64))]
@@ -128,6 +161,8 @@ pub struct Keyspace {
     shards: Vec<PaddedShard>,
     databases: usize,
     pub stats: KeyStats,
+    /// Live WATCH registrations; writes skip the watcher lookup while zero.
+    pub watches: AtomicUsize,
 }
 
 /// Shard locks held by one command (or one EXEC, one script).
@@ -142,6 +177,7 @@ impl Keyspace {
             .map(|_| {
                 PaddedShard(Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Dict::default()).collect(),
+                    watched: (0..databases).map(|_| HashMap::new()).collect(),
                 }))
             })
             .collect();
@@ -149,6 +185,7 @@ impl Keyspace {
             shards,
             databases,
             stats: KeyStats::default(),
+            watches: AtomicUsize::new(0),
         }
     }
 
@@ -197,19 +234,6 @@ impl Keyspace {
         self.shards.iter().map(|s| s.0.lock().dbs[db].len()).sum()
     }
 
-    /// (keys, keys with expiry) per database, for INFO keyspace.
-    pub fn db_counts(&self) -> Vec<(usize, usize)> {
-        let mut out = vec![(0, 0); self.databases];
-        for s in &self.shards {
-            let s = s.0.lock();
-            for (i, d) in s.dbs.iter().enumerate() {
-                out[i].0 += d.len();
-                out[i].1 += d.volatile();
-            }
-        }
-        out
-    }
-
     /// One round of active expiry: walks a slice of every shard's tables and
     /// deletes keys whose time has passed, so memory of expired keys nobody
     /// reads is reclaimed. Each round covers about 1/64 of every table, so a
@@ -218,17 +242,28 @@ impl Keyspace {
     pub fn active_expire_cycle(&self, now: i64, budget: std::time::Duration) -> usize {
         let start = std::time::Instant::now();
         let mut total = 0;
+        let watching = self.watches.load(Ordering::Relaxed) > 0;
         for shard in &self.shards {
             let mut shard = shard.0.lock();
-            for dict in shard.dbs.iter_mut() {
+            let Shard { dbs, watched } = &mut *shard;
+            for (dbi, dict) in dbs.iter_mut().enumerate() {
                 if dict.volatile() == 0 {
                     continue;
                 }
+                // An expired key counts as modified for WATCH.
+                let mut on_removed = |key: &[u8]| {
+                    if watching {
+                        for f in watched[dbi].get(key).into_iter().flatten() {
+                            f.store(true, Ordering::Relaxed);
+                        }
+                    }
+                };
                 loop {
                     let steps = (dict.capacity() / 64).max(16);
                     let (mut seen, mut removed) = (0, 0);
                     for _ in 0..steps {
-                        let (next, s, r) = dict.expire_bucket(dict.expire_cursor, now);
+                        let (next, s, r) =
+                            dict.expire_bucket(dict.expire_cursor, now, &mut on_removed);
                         dict.expire_cursor = next;
                         seen += s;
                         removed += r;
@@ -269,6 +304,17 @@ impl<'a> Guards<'a> {
         }
     }
 
+    /// The shard if this command holds its lock.
+    pub fn try_shard(&mut self, idx: usize) -> Option<&mut Shard> {
+        if self.all {
+            return Some(&mut self.held[idx].1);
+        }
+        self.held
+            .iter_mut()
+            .find(|(i, _)| *i == idx)
+            .map(|(_, g)| &mut **g)
+    }
+
     pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
         self.held.iter_mut().map(|(_, g)| &mut **g)
     }
@@ -303,10 +349,17 @@ impl<'a> Store<'a> {
         let hash = hash_key(key);
         let now = self.now;
         let expired = &self.ks.stats.expired;
-        match self.guards.shard(shard_of(hash)).dbs[db].get_live(key, hash, now) {
+        let watching = self.ks.watches.load(Ordering::Relaxed) > 0;
+        let Shard { dbs, watched } = self.guards.shard(shard_of(hash));
+        match dbs[db].get_live(key, hash, now) {
             Live::Found(e) => Some(e),
             Live::Expired => {
                 expired.incr();
+                if watching {
+                    for f in watched[db].get(key).into_iter().flatten() {
+                        f.store(true, Ordering::Relaxed);
+                    }
+                }
                 None
             }
             Live::Missing => None,
@@ -370,15 +423,25 @@ impl<'a> Store<'a> {
     /// Inserts a ready entry into `db`, replacing what was there.
     pub fn put_in(&mut self, db: usize, entry: Entry) {
         let hash = hash_key(entry.key());
-        self.ks.stats.dirty.incr();
+        self.changed(db, entry.key(), hash);
         drop(self.dict_in(db, hash).replace(entry, hash));
+    }
+
+    /// Every write goes through here: counts it for INFO and makes EXEC fail
+    /// for clients WATCHing the key.
+    #[inline]
+    fn changed(&mut self, db: usize, key: &[u8], hash: u64) {
+        self.ks.stats.dirty.incr();
+        if self.ks.watches.load(Ordering::Relaxed) > 0 {
+            self.guards.shard(shard_of(hash)).flag_watchers(db, key);
+        }
     }
 
     /// Removes `key` and returns it (None if absent or expired).
     pub fn take_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
         self.live_in(db, key)?;
         let hash = hash_key(key);
-        self.ks.stats.dirty.incr();
+        self.changed(db, key, hash);
         self.dict_in(db, hash).remove(key, hash)
     }
 
@@ -393,14 +456,14 @@ impl<'a> Store<'a> {
         let Some(e) = self.live_in(db, key) else {
             return false;
         };
+        let hash = hash_key(key);
         if let Some(when) = expire {
             if e.update_expire_in_place(when) {
-                self.ks.stats.dirty.incr();
+                self.changed(db, key, hash);
                 return true;
             }
         }
-        let hash = hash_key(key);
-        self.ks.stats.dirty.incr();
+        self.changed(db, key, hash);
         self.dict_in(db, hash)
             .rebuild(key, hash, |e| e.with_expire(expire))
     }
@@ -410,12 +473,48 @@ impl<'a> Store<'a> {
     pub fn rebuild(&mut self, key: &[u8], f: impl FnOnce(Entry) -> Entry) -> bool {
         let db = self.db;
         let hash = hash_key(key);
-        self.ks.stats.dirty.incr();
+        self.changed(db, key, hash);
         self.dict_in(db, hash).rebuild(key, hash, f)
     }
 
+    /// Runs `f` on shard `idx`, through the lock this command already holds
+    /// (inside EXEC it holds all of them) or by taking it just for `f`.
+    pub fn with_shard<R>(&mut self, idx: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
+        if let Some(shard) = self.guards.try_shard(idx) {
+            return f(shard);
+        }
+        let mut guard = self.ks.lock_shard(idx);
+        f(&mut guard)
+    }
+
+    /// (keys, keys with expiry) per database, for INFO keyspace.
+    pub fn db_counts(&mut self) -> Vec<(usize, usize)> {
+        let mut out = vec![(0, 0); self.ks.databases()];
+        for idx in 0..SHARDS {
+            self.with_shard(idx, |s| {
+                for (i, d) in s.dbs.iter().enumerate() {
+                    out[i].0 += d.len();
+                    out[i].1 += d.volatile();
+                }
+            });
+        }
+        out
+    }
+
     /// Marks a change made in place through `write()`.
-    pub fn modified(&mut self) {
+    pub fn modified(&mut self, key: &[u8]) {
+        let db = self.db;
+        self.changed(db, key, hash_key(key));
+    }
+
+    /// Marks a whole-database change (FLUSHDB, SWAPDB): watchers of keys that
+    /// exist in `db` (or in `also_in`, the database swapped in) are flagged.
+    pub fn changed_database(&mut self, db: usize, also_in: Option<usize>) {
         self.ks.stats.dirty.incr();
+        if self.ks.watches.load(Ordering::Relaxed) > 0 {
+            for shard in self.guards.shards_mut() {
+                shard.flag_existing_watched(db, also_in);
+            }
+        }
     }
 }
