@@ -1,4 +1,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=csrc/longdouble.c");
-    cc::Build::new().file("csrc/longdouble.c").opt_level(2).compile("russet_longdouble");
+    cc::Build::new()
+        .file("csrc/longdouble.c")
+        .opt_level(2)
+        .compile("russet_longdouble");
 }
