@@ -8,6 +8,7 @@ use crate::config;
 use crate::store::hash::{entry_value, Hash, Limits};
 use crate::store::{NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, incr_by_float, parse_i64, IncrFloatError};
+use rand::Rng;
 use std::collections::HashSet;
 
 fn limits(ctx: &Ctx) -> Limits {
@@ -311,8 +312,19 @@ pub fn hrandfield(ctx: &mut Ctx, db: &mut Store) {
     };
     let n = count.unsigned_abs() as usize;
     if count < 0 {
-        // Repetitions allowed: independent picks.
-        let picks = (0..n).filter_map(|_| h.random_pair(&mut rng));
+        // Repetitions allowed: independent picks. A packed hash is listed
+        // once so that each pick is O(1), not a walk of the buffer.
+        let listed: Vec<_> = match h {
+            Hash::Pack(_) => h.iter().collect(),
+            Hash::Table(_) => Vec::new(),
+        };
+        let picks = (0..n).filter_map(|_| {
+            if listed.is_empty() {
+                h.random_pair(&mut rng)
+            } else {
+                listed.get(rng.gen_range(0..listed.len())).copied()
+            }
+        });
         return reply_picks(ctx, n, withvalues, picks);
     }
     let size = h.len();
