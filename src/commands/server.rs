@@ -607,20 +607,24 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.args[2]));
         ctx.out.ok();
     } else if eq_ignore_case(sub, "object") && ctx.args.len() == 3 {
-        let dbi = db.db;
-        let key = ctx.args[2];
-        let Some(e) = db.write_in(dbi, key) else {
-            return ctx.out.err("no such key");
-        };
-        let line = format!(
-            "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-            e as *const _,
-            super::keys::encoding_name(e),
-            e.block_size(),
-            e.lru() & 0xFF_FFFF,
-            store::lru_clock().saturating_sub(e.lru())
-        );
-        ctx.out.simple(&line);
+        // DEBUG declares no keys (as in Redis), so it locks the key's shard itself.
+        let (dbi, now, key) = (db.db, db.now, ctx.args[2]);
+        let h = store::hash_key(key);
+        let line = db.with_shard(store::shard_of(h), |s| {
+            let e = s.dbs[dbi].get(key, h).filter(|e| !e.is_expired(now))?;
+            Some(format!(
+                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e as *const _,
+                super::keys::encoding_name(e),
+                e.block_size(),
+                e.lru() & 0xFF_FFFF,
+                store::lru_clock().saturating_sub(e.lru())
+            ))
+        });
+        match line {
+            Some(l) => ctx.out.simple(&l),
+            None => ctx.out.err("no such key"),
+        }
     } else if eq_ignore_case(sub, "help") {
         help(
             ctx,
