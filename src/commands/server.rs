@@ -441,20 +441,33 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
     }
 }
 
-pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+/// The command named in COMMAND GETKEYS[ANDFLAGS] arguments and its key
+/// positions, or None after replying with Redis's error.
+fn command_keys<'a>(
+    ctx: &mut Ctx<'a>,
+) -> Option<(&'a [&'a [u8]], &'static CommandSpec, super::KeyIndices)> {
     let args = &ctx.args[2..];
     let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
+        ctx.out.err("Invalid command specified");
+        return None;
     };
     if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
+        ctx.out
             .err("Invalid number of arguments specified for command");
+        return None;
     }
     let keys = cmd.key_indices(args);
     if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
+        ctx.out.err("The command has no key arguments");
+        return None;
     }
+    Some((args, cmd, keys))
+}
+
+pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+    let Some((args, _, keys)) = command_keys(ctx) else {
+        return;
+    };
     ctx.out.array(keys.len());
     for i in keys {
         ctx.out.bulk(args[i]);
@@ -486,19 +499,9 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
 /// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key
 /// specification that covers its position.
 pub fn command_getkeysandflags(ctx: &mut Ctx, _: &mut Store) {
-    let args = &ctx.args[2..];
-    let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
+    let Some((args, cmd, keys)) = command_keys(ctx) else {
+        return;
     };
-    if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
-            .err("Invalid number of arguments specified for command");
-    }
-    let keys = cmd.key_indices(args);
-    if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
-    }
     let specs = meta::range_key_specs(&cmd.fullname());
     let argc = args.len() as i64;
     ctx.out.array(keys.len());
