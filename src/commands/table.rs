@@ -1130,8 +1130,12 @@ fn container_without_subcommand(ctx: &mut Ctx<'_>, _: &mut Store<'_>) {
     ctx.arity_error();
 }
 
-fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+/// Name -> spec, looked up for every command: ahash rather than SipHash,
+/// since command names are not attacker-chosen keys into a growing table.
+type Index = HashMap<&'static str, &'static CommandSpec, ahash::RandomState>;
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| COMMANDS.iter().map(|c| (c.name, c)).collect())
 }
 
