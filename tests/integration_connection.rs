@@ -319,7 +319,6 @@ fn client_id_name_list_info() {
 }
 
 #[test]
-#[ignore = "russet bug: CLIENT ID is assigned in the spawned per-connection task, so a later connection can get a smaller id"]
 fn client_ids_increase_in_connection_order() {
     // Redis documents: "if the ID of connection B is greater than connection
     // A, B was established later". Connect one after another, then ask.

@@ -198,7 +198,6 @@ fn config_get_set_resetstat() {
 }
 
 #[test]
-#[ignore = "russet bug: INFO commandstats / errorstats sections are not implemented (INFO all lacks them)"]
 fn info_commandstats() {
     let s = start();
     let mut c = s.conn();
