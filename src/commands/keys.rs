@@ -219,18 +219,35 @@ pub struct ScanOptions<'a> {
 
 /// Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argument `at`.
 pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<ScanOptions<'a>> {
-    let args = ctx.args;
-    let Some(cursor) = parse_cursor(args[at]) else {
+    let cursor = parse_scan_cursor(ctx, at)?;
+    parse_scan_options(ctx, cursor, at + 1, allow_type)
+}
+
+/// The cursor argument; the collection SCANs check it before looking the
+/// key up, and their options only once the key exists.
+pub fn parse_scan_cursor(ctx: &mut Ctx, at: usize) -> Option<u64> {
+    let cursor = parse_cursor(ctx.args[at]);
+    if cursor.is_none() {
         ctx.out.err("invalid cursor");
-        return None;
-    };
+    }
+    cursor
+}
+
+/// Parses `[MATCH p] [COUNT n] [TYPE t]` from argument `at`.
+pub fn parse_scan_options<'a>(
+    ctx: &mut Ctx<'a>,
+    cursor: u64,
+    at: usize,
+    allow_type: bool,
+) -> Option<ScanOptions<'a>> {
+    let args = ctx.args;
     let mut opts = ScanOptions {
         cursor,
         pattern: None,
         count: 10,
         type_filter: None,
     };
-    let mut i = at + 1;
+    let mut i = at;
     while i < args.len() {
         let has_value = i + 1 < args.len();
         if eq_ignore_case(args[i], "count") && has_value {
@@ -251,6 +268,38 @@ pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<
         i += 2;
     }
     Some(opts)
+}
+
+/// One SSCAN/HSCAN/ZSCAN call over a collection's hashtable: visits buckets
+/// until `count` elements were seen (before MATCH filtering, as Redis counts)
+/// or ten times that many buckets; `emit` gets the entries that match.
+/// Returns the next cursor (0 when done).
+pub fn scan_dict(dict: &store::Dict, opts: &ScanOptions, mut emit: impl FnMut(&Entry)) -> u64 {
+    let mut cursor = opts.cursor;
+    let mut seen = 0;
+    let mut budget = opts.count.saturating_mul(10);
+    loop {
+        cursor = dict.scan_bucket(cursor, |e| {
+            seen += 1;
+            if opts.pattern.is_none_or(|p| glob_match(p, e.key(), false)) {
+                emit(e);
+            }
+        });
+        budget = budget.saturating_sub(1);
+        if cursor == 0 || budget == 0 || seen >= opts.count {
+            return cursor;
+        }
+    }
+}
+
+/// The reply of a SCAN-like command: `[cursor, [items]]`.
+pub fn reply_scan<'i>(ctx: &mut Ctx, cursor: u64, items: impl ExactSizeIterator<Item = &'i [u8]>) {
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+    ctx.out.array(items.len());
+    for i in items {
+        ctx.out.bulk(i);
+    }
 }
 
 /// SCAN over the sharded keyspace. The cursor packs the shard in its low
@@ -309,12 +358,7 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
             break (shard as u64, false);
         }
     };
-    ctx.out.array(2);
-    ctx.out.bulk(itoa::Buffer::new().format(next.0).as_bytes());
-    ctx.out.array(found.len());
-    for k in &found {
-        ctx.out.bulk(k);
-    }
+    reply_scan(ctx, next.0, found.iter().map(Vec::as_slice));
 }
 
 pub fn randomkey(ctx: &mut Ctx, db: &mut Store) {

@@ -451,14 +451,28 @@ pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
             .out
             .err("Invalid number of arguments specified for command");
     }
-    let keys = cmd.key_indices(args);
-    if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
-    }
+    let Some(keys) = command_keys(ctx, cmd, args) else {
+        return;
+    };
     ctx.out.array(keys.len());
     for i in keys {
         ctx.out.bulk(args[i]);
     }
+}
+
+/// The key positions for COMMAND GETKEYS*, or None after replying with
+/// Redis's error for a command without keys or with malformed key counts.
+fn command_keys(ctx: &mut Ctx, cmd: &CommandSpec, args: &[&[u8]]) -> Option<super::KeyIndices> {
+    let keys = cmd.key_indices(args);
+    if !keys.is_empty() {
+        return Some(keys);
+    }
+    if cmd.takes_keys() {
+        ctx.out.err("Invalid arguments specified for command");
+    } else {
+        ctx.out.err("The command has no key arguments");
+    }
+    None
 }
 
 /// COMMAND DOCS [name ...]: unknown names are skipped, as in Redis.
@@ -495,10 +509,9 @@ pub fn command_getkeysandflags(ctx: &mut Ctx, _: &mut Store) {
             .out
             .err("Invalid number of arguments specified for command");
     }
-    let keys = cmd.key_indices(args);
-    if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
-    }
+    let Some(keys) = command_keys(ctx, cmd, args) else {
+        return;
+    };
     let specs = meta::range_key_specs(&cmd.fullname());
     let argc = args.len() as i64;
     ctx.out.array(keys.len());
