@@ -95,6 +95,11 @@ fn scenarios_server() {
     family("server");
 }
 
+#[test]
+fn scenarios_sets() {
+    family("sets");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
