@@ -130,3 +130,8 @@ fn random_keys() {
 fn random_expire() {
     random::run_family("expire", random::expire_cmd());
 }
+
+#[test]
+fn random_sets() {
+    random::run_family("sets", random::sets_cmd());
+}
