@@ -52,10 +52,10 @@ impl OwnedMember {
 }
 
 /// Sorted integers packed at the narrowest width that holds them all
-/// (Redis's intset: same widths, same upgrade rule).
+/// (Redis's intset: same widths, same upgrade rule). One allocation sized
+/// exactly: the width in the first byte, then the values, little-endian.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IntSet {
-    width: usize,
     data: Vec<u8>,
 }
 
@@ -70,18 +70,26 @@ fn width_for(v: i64) -> usize {
 }
 
 impl IntSet {
+    fn width(&self) -> usize {
+        self.data.first().map_or(0, |&w| w as usize)
+    }
+
+    fn values(&self) -> &[u8] {
+        self.data.get(1..).unwrap_or_default()
+    }
+
     pub fn len(&self) -> usize {
-        self.data.len().checked_div(self.width).unwrap_or(0)
+        self.values().len().checked_div(self.width()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
     pub fn get(&self, i: usize) -> i64 {
-        let w = self.width;
+        let w = self.width();
         let mut b = [0u8; 8];
-        b[..w].copy_from_slice(&self.data[i * w..(i + 1) * w]);
+        b[..w].copy_from_slice(&self.values()[i * w..(i + 1) * w]);
         // Sign-extend from the stored width.
         let shift = 64 - 8 * w as u32;
         (i64::from_le_bytes(b) << shift) >> shift
@@ -101,26 +109,31 @@ impl IntSet {
     }
 
     pub fn contains(&self, v: i64) -> bool {
-        width_for(v) <= self.width && self.search(v).is_ok()
+        width_for(v) <= self.width() && self.search(v).is_ok()
     }
 
     /// Inserts `v`; false if it was already there.
     pub fn insert(&mut self, v: i64) -> bool {
         let need = width_for(v);
-        if need > self.width {
+        if need > self.width() {
             let old: Vec<i64> = self.iter().collect();
-            self.width = need;
-            self.data = Vec::with_capacity((old.len() + 1) * need);
+            let mut data = Vec::with_capacity(1 + (old.len() + 1) * need);
+            data.push(need as u8);
             for n in old {
-                self.data.extend_from_slice(&n.to_le_bytes()[..need]);
+                data.extend_from_slice(&n.to_le_bytes()[..need]);
             }
+            self.data = data;
         }
         let Err(at) = self.search(v) else {
             return false;
         };
-        let w = self.width;
+        let w = self.width();
+        // Grow by exactly one value, as Redis's intset does: small sets
+        // are many, so no slack capacity.
+        self.data.reserve_exact(w);
         let bytes = v.to_le_bytes();
-        self.data.splice(at * w..at * w, bytes[..w].iter().copied());
+        let at = 1 + at * w;
+        self.data.splice(at..at, bytes[..w].iter().copied());
         true
     }
 
@@ -131,8 +144,12 @@ impl IntSet {
         let Ok(at) = self.search(v) else {
             return false;
         };
-        let w = self.width;
-        self.data.drain(at * w..(at + 1) * w);
+        let w = self.width();
+        let at = 1 + at * w;
+        self.data.drain(at..at + w);
+        if self.data.capacity() > 2 * self.data.len() {
+            self.data.shrink_to_fit();
+        }
         true
     }
 
@@ -141,9 +158,11 @@ impl IntSet {
     }
 }
 
+/// The hashtable is boxed so that a set (and so every boxed `Value`) stays
+/// the size of the intset's one vector.
 pub enum Set {
     Ints(IntSet),
-    Table(Dict),
+    Table(Box<Dict>),
 }
 
 fn member_entry(m: &[u8]) -> Entry {
@@ -157,7 +176,7 @@ impl Set {
         if parse_i64(first).is_some() {
             Set::Ints(IntSet::default())
         } else {
-            Set::Table(Dict::default())
+            Set::Table(Box::default())
         }
     }
 
@@ -207,7 +226,7 @@ impl Set {
                 let m = buf.format(n).as_bytes();
                 d.insert_new(member_entry(m), hash_key(m));
             }
-            *self = Set::Table(d);
+            *self = Set::Table(Box::new(d));
         }
     }
 
@@ -329,7 +348,7 @@ impl Clone for Set {
                 for e in d.iter() {
                     copy.insert_new(member_entry(e.key()), hash_key(e.key()));
                 }
-                Set::Table(copy)
+                Set::Table(Box::new(copy))
             }
         }
     }
@@ -370,6 +389,11 @@ mod tests {
         assert!(s.insert(i64::MIN) && s.insert(i64::MAX));
         assert_eq!(s.get(0), i64::MIN);
         assert_eq!(s.get(s.len() - 1), i64::MAX);
+    }
+
+    #[test]
+    fn a_set_is_one_vector_wide() {
+        assert!(std::mem::size_of::<Set>() <= 24);
     }
 
     #[test]
