@@ -100,6 +100,11 @@ fn scenarios_sets() {
     family("sets");
 }
 
+#[test]
+fn scenarios_hashes() {
+    family("hashes");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -134,4 +139,9 @@ fn random_expire() {
 #[test]
 fn random_sets() {
     random::run_family("sets", random::sets_cmd());
+}
+
+#[test]
+fn random_hashes() {
+    random::run_family("hashes", random::hashes_cmd());
 }

@@ -3,13 +3,15 @@
 //! can only compare by shape, multi-key commands across shards, SSCAN's
 //! guarantee, encodings, and atomicity under concurrent clients.
 
+mod common;
+
 use redis::{Commands, Connection, RedisResult};
 use std::collections::{HashMap, HashSet};
 
-fn server() -> (russet::ServerHandle, redis::Client) {
-    let handle = russet::start_background(russet::Config::default()).expect("start server");
-    let client = redis::Client::open(format!("redis://{}/", handle.addr)).expect("client");
-    (handle, client)
+fn server() -> (common::Server, redis::Client) {
+    let server = common::start();
+    let client = server.client();
+    (server, client)
 }
 
 fn conn(client: &redis::Client) -> Connection {

@@ -217,15 +217,23 @@ pub struct ScanOptions<'a> {
     pub type_filter: Option<&'a [u8]>,
 }
 
-/// Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argument `at`.
-pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<ScanOptions<'a>> {
-    let cursor = parse_scan_cursor(ctx, at)?;
-    parse_scan_options(ctx, cursor, at + 1, allow_type)
+impl ScanOptions<'_> {
+    /// Whether `name` passes the MATCH pattern.
+    pub fn matches(&self, name: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob_match(p, name, false))
+    }
 }
 
-/// The cursor argument; the collection SCANs check it before looking the
-/// key up, and their options only once the key exists.
-pub fn parse_scan_cursor(ctx: &mut Ctx, at: usize) -> Option<u64> {
+/// Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argument `at`.
+pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<ScanOptions<'a>> {
+    let cursor = scan_cursor(ctx, at)?;
+    scan_options(ctx, cursor, at + 1, allow_type)
+}
+
+/// The cursor argument at `at`, or None after replying "invalid cursor".
+/// HSCAN and friends parse it before looking their key up, and the options
+/// only once the key exists, as Redis does.
+pub fn scan_cursor(ctx: &mut Ctx, at: usize) -> Option<u64> {
     let cursor = parse_cursor(ctx.args[at]);
     if cursor.is_none() {
         ctx.out.err("invalid cursor");
@@ -233,11 +241,11 @@ pub fn parse_scan_cursor(ctx: &mut Ctx, at: usize) -> Option<u64> {
     cursor
 }
 
-/// Parses `[MATCH p] [COUNT n] [TYPE t]` from argument `at`.
-pub fn parse_scan_options<'a>(
+/// Parses `[MATCH p] [COUNT n] [TYPE t]` from argument `from` on.
+pub fn scan_options<'a>(
     ctx: &mut Ctx<'a>,
     cursor: u64,
-    at: usize,
+    from: usize,
     allow_type: bool,
 ) -> Option<ScanOptions<'a>> {
     let args = ctx.args;
@@ -247,7 +255,7 @@ pub fn parse_scan_options<'a>(
         count: 10,
         type_filter: None,
     };
-    let mut i = at;
+    let mut i = from;
     while i < args.len() {
         let has_value = i + 1 < args.len();
         if eq_ignore_case(args[i], "count") && has_value {
@@ -281,7 +289,7 @@ pub fn scan_dict(dict: &store::Dict, opts: &ScanOptions, mut emit: impl FnMut(&E
     loop {
         cursor = dict.scan_bucket(cursor, |e| {
             seen += 1;
-            if opts.pattern.is_none_or(|p| glob_match(p, e.key(), false)) {
+            if opts.matches(e.key()) {
                 emit(e);
             }
         });
@@ -325,7 +333,7 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
                         expired.push(e.key().to_vec());
                         return;
                     }
-                    if opts.pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
+                    if !opts.matches(e.key()) {
                         return;
                     }
                     if opts

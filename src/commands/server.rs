@@ -441,38 +441,41 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
     }
 }
 
-pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+/// The command named in COMMAND GETKEYS[ANDFLAGS] arguments and its key
+/// positions, or None after replying with Redis's error.
+fn command_keys<'a>(
+    ctx: &mut Ctx<'a>,
+) -> Option<(&'a [&'a [u8]], &'static CommandSpec, super::KeyIndices)> {
     let args = &ctx.args[2..];
     let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
+        ctx.out.err("Invalid command specified");
+        return None;
     };
     if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
+        ctx.out
             .err("Invalid number of arguments specified for command");
+        return None;
     }
-    let Some(keys) = command_keys(ctx, cmd, args) else {
+    let keys = cmd.key_indices(args);
+    if keys.is_empty() {
+        if cmd.takes_keys() {
+            ctx.out.err("Invalid arguments specified for command");
+        } else {
+            ctx.out.err("The command has no key arguments");
+        }
+        return None;
+    }
+    Some((args, cmd, keys))
+}
+
+pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+    let Some((args, _, keys)) = command_keys(ctx) else {
         return;
     };
     ctx.out.array(keys.len());
     for i in keys {
         ctx.out.bulk(args[i]);
     }
-}
-
-/// The key positions for COMMAND GETKEYS*, or None after replying with
-/// Redis's error for a command without keys or with malformed key counts.
-fn command_keys(ctx: &mut Ctx, cmd: &CommandSpec, args: &[&[u8]]) -> Option<super::KeyIndices> {
-    let keys = cmd.key_indices(args);
-    if !keys.is_empty() {
-        return Some(keys);
-    }
-    if cmd.takes_keys() {
-        ctx.out.err("Invalid arguments specified for command");
-    } else {
-        ctx.out.err("The command has no key arguments");
-    }
-    None
 }
 
 /// COMMAND DOCS [name ...]: unknown names are skipped, as in Redis.
@@ -500,16 +503,7 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
 /// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key
 /// specification that covers its position.
 pub fn command_getkeysandflags(ctx: &mut Ctx, _: &mut Store) {
-    let args = &ctx.args[2..];
-    let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
-    };
-    if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
-            .err("Invalid number of arguments specified for command");
-    }
-    let Some(keys) = command_keys(ctx, cmd, args) else {
+    let Some((args, cmd, keys)) = command_keys(ctx) else {
         return;
     };
     let specs = meta::range_key_specs(&cmd.fullname());

@@ -4,13 +4,13 @@
 //! store/set.rs); result sets are built the way Redis builds them, so they
 //! get the same encoding.
 
-use super::keys::{parse_scan_cursor, parse_scan_options, reply_scan, scan_dict};
+use super::keys::{reply_scan, scan_cursor, scan_dict, scan_options};
 use super::Ctx;
 use crate::config;
 use crate::protocol::Reply;
 use crate::store::set::{Member, OwnedMember, Set};
 use crate::store::{NewValue, Store, Value};
-use crate::util::{eq_ignore_case, glob_match, parse_i64};
+use crate::util::{eq_ignore_case, parse_i64};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
@@ -549,7 +549,7 @@ pub fn sintercard(ctx: &mut Ctx, db: &mut Store) {
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
 pub fn sscan(ctx: &mut Ctx, db: &mut Store) {
-    let Some(cursor) = parse_scan_cursor(ctx, 2) else {
+    let Some(cursor) = scan_cursor(ctx, 2) else {
         return;
     };
     let set = match lookup(ctx, db, ctx.args[1], Access::Read) {
@@ -557,7 +557,7 @@ pub fn sscan(ctx: &mut Ctx, db: &mut Store) {
         Ok(None) => return reply_scan(ctx, 0, std::iter::empty()),
         Ok(Some(set)) => set,
     };
-    let Some(opts) = parse_scan_options(ctx, cursor, 3, false) else {
+    let Some(opts) = scan_options(ctx, cursor, 3, false) else {
         return;
     };
     let mut found: Vec<Vec<u8>> = Vec::new();
@@ -567,7 +567,7 @@ pub fn sscan(ctx: &mut Ctx, db: &mut Store) {
             let mut buf = itoa::Buffer::new();
             for m in set.iter() {
                 let bytes = m.bytes(&mut buf);
-                if opts.pattern.is_none_or(|p| glob_match(p, bytes, false)) {
+                if opts.matches(bytes) {
                     found.push(bytes.to_vec());
                 }
             }

@@ -2,10 +2,13 @@
 //! place (APPEND, SETRANGE grow them with amortised reallocation, Redis's
 //! `raw` encoding) and, as their issues land, the collection types.
 
+use super::hash::Hash;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
     Set(super::set::Set),
+    Hash(Hash),
 }
 
 impl Value {
@@ -14,6 +17,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Set(_) => "set",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -22,6 +26,7 @@ impl Value {
         match self {
             Value::Str(_) => "raw",
             Value::Set(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
