@@ -490,6 +490,21 @@ pub fn range_key_specs(fullname: &str) -> Vec<RangeKeySpec> {
                 _ => None,
             }
         };
+        // A "keynum" spec (SINTERCARD numkeys key...): its keys run from
+        // just after the count; the caller already knows where they end.
+        if let (Some(index), Some(first), Some(step)) = (
+            inner_int("begin_search", "index"),
+            inner_int("find_keys", "firstkey"),
+            inner_int("find_keys", "keystep"),
+        ) {
+            out.push(RangeKeySpec {
+                flags,
+                begin: index + first,
+                last_key: -1,
+                step,
+            });
+            continue;
+        }
         if let (Some(begin), Some(last_key), Some(step)) = (
             inner_int("begin_search", "index"),
             inner_int("find_keys", "lastkey"),

@@ -8,6 +8,7 @@ pub mod hash;
 pub mod keys;
 pub mod meta;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod transaction;

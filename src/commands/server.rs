@@ -505,7 +505,11 @@ fn command_keys<'a>(
     }
     let keys = cmd.key_indices(args);
     if keys.is_empty() {
-        ctx.out.err("The command has no key arguments");
+        if cmd.takes_keys() {
+            ctx.out.err("Invalid arguments specified for command");
+        } else {
+            ctx.out.err("The command has no key arguments");
+        }
         return None;
     }
     Some((args, cmd, keys))

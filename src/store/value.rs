@@ -7,6 +7,7 @@ use super::hash::Hash;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
+    Set(super::set::Set),
     Hash(Hash),
 }
 
@@ -15,6 +16,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Set(_) => "set",
             Value::Hash(_) => "hash",
         }
     }
@@ -23,6 +25,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(_) => "raw",
+            Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
         }
     }
