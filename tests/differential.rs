@@ -95,6 +95,11 @@ fn scenarios_server() {
     family("server");
 }
 
+#[test]
+fn scenarios_zset() {
+    family("zset");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -124,4 +129,9 @@ fn random_keys() {
 #[test]
 fn random_expire() {
     random::run_family("expire", random::expire_cmd());
+}
+
+#[test]
+fn random_zset() {
+    random::run_family("zset", random::zset_cmd());
 }

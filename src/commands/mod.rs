@@ -10,6 +10,7 @@ pub mod server;
 pub mod string;
 pub mod table;
 pub mod transaction;
+pub mod zset;
 
 use crate::config;
 use crate::protocol::Reply;

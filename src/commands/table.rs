@@ -3,13 +3,16 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, server, string, transaction, Ctx, KeyIndices};
+use super::{connection, keys, server, string, transaction, zset, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub type Handler = fn(&mut Ctx<'_>, &mut Store<'_>);
+
+/// Computes a command's key positions from its arguments.
+pub type KeyFinder = fn(&[&[u8]]) -> KeyIndices;
 
 /// Command flags, in the order COMMAND INFO prints them.
 pub mod f {
@@ -121,6 +124,8 @@ pub struct CommandSpec {
     pub categories: u32,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
+    /// Key positions first/last/step cannot express (`numkeys key...`).
+    pub key_finder: Option<KeyFinder>,
 }
 
 impl CommandSpec {
@@ -150,6 +155,9 @@ impl CommandSpec {
 
     /// Positions of the key arguments, from first/last/step.
     pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
+        if let Some(find) = self.key_finder {
+            return find(args);
+        }
         let mut out = KeyIndices::new();
         if self.first_key <= 0 {
             return out;
@@ -170,6 +178,19 @@ impl CommandSpec {
 }
 
 macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path, keys = $finder:path) => {
+        CommandSpec {
+            key_finder: Some($finder),
+            ..cmd!(
+                $name,
+                $arity,
+                $flags,
+                [$first, $last, $step],
+                $cats,
+                $handler
+            )
+        }
+    };
     ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path) => {
         CommandSpec {
             name: $name,
@@ -182,6 +203,7 @@ macro_rules! cmd {
             categories: $cats,
             handler: $handler,
             subcommands: &[],
+            key_finder: None,
         }
     };
 }
@@ -199,6 +221,7 @@ macro_rules! container {
             categories: $cats,
             handler: $handler,
             subcommands: &[$(CommandSpec { parent: $name, ..$sub },)*],
+            key_finder: None,
         }
     };
 }
@@ -992,6 +1015,271 @@ pub static COMMANDS: &[CommandSpec] = &[
                 server::function_list
             ),
         ]
+    ),
+    // Sorted sets
+    cmd!(
+        "zadd",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zadd
+    ),
+    cmd!(
+        "zincrby",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zincrby
+    ),
+    cmd!(
+        "zrem",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zrem
+    ),
+    cmd!(
+        "zcard",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zcard
+    ),
+    cmd!(
+        "zscore",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zscore
+    ),
+    cmd!(
+        "zmscore",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zmscore
+    ),
+    cmd!(
+        "zrank",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zrank
+    ),
+    cmd!(
+        "zrevrank",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zrevrank
+    ),
+    cmd!(
+        "zcount",
+        4,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zcount
+    ),
+    cmd!(
+        "zlexcount",
+        4,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zlexcount
+    ),
+    cmd!(
+        "zrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrange
+    ),
+    cmd!(
+        "zrangestore",
+        -5,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zrangestore
+    ),
+    cmd!(
+        "zrevrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrange
+    ),
+    cmd!(
+        "zrangebyscore",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrangebyscore
+    ),
+    cmd!(
+        "zrevrangebyscore",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrangebyscore
+    ),
+    cmd!(
+        "zrangebylex",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrangebylex
+    ),
+    cmd!(
+        "zrevrangebylex",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrangebylex
+    ),
+    cmd!(
+        "zpopmin",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zpopmin
+    ),
+    cmd!(
+        "zpopmax",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zpopmax
+    ),
+    cmd!(
+        "zmpop",
+        -4,
+        f::WRITE | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zmpop,
+        keys = zset::keys_numkeys_at_1
+    ),
+    cmd!(
+        "zremrangebyrank",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebyrank
+    ),
+    cmd!(
+        "zremrangebyscore",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebyscore
+    ),
+    cmd!(
+        "zremrangebylex",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebylex
+    ),
+    cmd!(
+        "zrandmember",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrandmember
+    ),
+    cmd!(
+        "zscan",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zscan
+    ),
+    cmd!(
+        "zunion",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zunion,
+        keys = zset::keys_numkeys_at_1
+    ),
+    cmd!(
+        "zinter",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zinter,
+        keys = zset::keys_numkeys_at_1
+    ),
+    cmd!(
+        "zdiff",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zdiff,
+        keys = zset::keys_numkeys_at_1
+    ),
+    cmd!(
+        "zunionstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zunionstore,
+        keys = zset::keys_dest_numkeys
+    ),
+    cmd!(
+        "zinterstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zinterstore,
+        keys = zset::keys_dest_numkeys
+    ),
+    cmd!(
+        "zdiffstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zdiffstore,
+        keys = zset::keys_dest_numkeys
+    ),
+    cmd!(
+        "zintercard",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zintercard,
+        keys = zset::keys_numkeys_at_1
     ),
 ];
 

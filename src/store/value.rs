@@ -5,6 +5,7 @@
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
+    ZSet(super::zset::ZSet),
 }
 
 impl Value {
@@ -12,6 +13,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -19,6 +21,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(_) => "raw",
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
