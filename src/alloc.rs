@@ -4,12 +4,11 @@
 //! to stay off a shared cache line on every allocation.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 pub struct CountingAlloc;
 
-const SLOTS: usize = 16;
+use crate::stats::SLOTS;
 
 #[repr(align(64))]
 struct Slot(AtomicIsize);
@@ -17,28 +16,6 @@ struct Slot(AtomicIsize);
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: Slot = Slot(AtomicIsize::new(0));
 static USED: [Slot; SLOTS] = [ZERO; SLOTS];
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // A const-initialised Cell needs no destructor, so using it inside the
-    // allocator cannot recurse into the allocator.
-    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-#[inline]
-fn slot() -> usize {
-    SLOT.try_with(|s| {
-        let v = s.get();
-        if v != usize::MAX {
-            return v;
-        }
-        let v = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
-        s.set(v);
-        v
-    })
-    .unwrap_or(0)
-}
-
 /// Bytes currently allocated through the global allocator.
 pub fn used_memory() -> usize {
     USED.iter()
@@ -54,7 +31,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = mimalloc::MiMalloc.alloc(layout);
         if !p.is_null() {
-            USED[slot()]
+            USED[crate::stats::thread_slot()]
                 .0
                 .fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
@@ -64,7 +41,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         mimalloc::MiMalloc.dealloc(ptr, layout);
-        USED[slot()]
+        USED[crate::stats::thread_slot()]
             .0
             .fetch_sub(layout.size() as isize, Ordering::Relaxed);
     }
@@ -73,7 +50,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = mimalloc::MiMalloc.alloc_zeroed(layout);
         if !p.is_null() {
-            USED[slot()]
+            USED[crate::stats::thread_slot()]
                 .0
                 .fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
@@ -84,7 +61,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = mimalloc::MiMalloc.realloc(ptr, layout, new_size);
         if !p.is_null() {
-            USED[slot()].0.fetch_add(
+            USED[crate::stats::thread_slot()].0.fetch_add(
                 new_size as isize - layout.size() as isize,
                 Ordering::Relaxed,
             );

@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-const SLOTS: usize = 16;
+pub const SLOTS: usize = 16;
 
 #[repr(align(64))]
 #[derive(Default)]
@@ -22,18 +22,22 @@ thread_local! {
     static THREAD_SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// This thread's slot index, fixed on first use.
+/// This thread's slot index, fixed on first use. Also used by the global
+/// allocator: a const-initialised Cell has no destructor, so this never
+/// allocates, and during thread teardown it falls back to slot 0.
 #[inline]
 pub fn thread_slot() -> usize {
-    THREAD_SLOT.with(|s| {
-        let v = s.get();
-        if v != usize::MAX {
-            return v;
-        }
-        let v = NEXT_THREAD_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
-        s.set(v);
-        v
-    })
+    THREAD_SLOT
+        .try_with(|s| {
+            let v = s.get();
+            if v != usize::MAX {
+                return v;
+            }
+            let v = NEXT_THREAD_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+            s.set(v);
+            v
+        })
+        .unwrap_or(0)
 }
 
 impl Counter {

@@ -96,6 +96,11 @@ fn scenarios_server() {
 }
 
 #[test]
+fn scenarios_hashes() {
+    family("hashes");
+}
+
+#[test]
 fn scenarios_zset() {
     family("zset");
 }
@@ -129,6 +134,11 @@ fn random_keys() {
 #[test]
 fn random_expire() {
     random::run_family("expire", random::expire_cmd());
+}
+
+#[test]
+fn random_hashes() {
+    random::run_family("hashes", random::hashes_cmd());
 }
 
 #[test]

@@ -2,13 +2,14 @@
 //! in-process server: both encodings, conversions, large sets, and the
 //! multi-key commands across shards.
 
+mod common;
+
 use redis::{Commands, Connection};
 
-fn connect() -> (russet::ServerHandle, Connection) {
-    let handle = russet::start_background(russet::Config::default()).expect("server starts");
-    let client = redis::Client::open(format!("redis://{}/", handle.addr)).expect("client");
-    let con = client.get_connection().expect("connection");
-    (handle, con)
+fn connect() -> (common::Server, Connection) {
+    let server = common::start();
+    let con = server.con();
+    (server, con)
 }
 
 fn encoding(con: &mut Connection, key: &str) -> String {
@@ -39,9 +40,7 @@ fn add_score_rank_and_range_in_both_encodings() {
         }
         let top: Vec<(String, f64)> = con.zrevrange_withscores(key, 0, 2).unwrap();
         assert_eq!(top[0], (format!("m{}", n - 1), (n - 1) as f64 * 1.5));
-        let mid: Vec<String> = con
-            .zrangebyscore_limit(key, 15.0, "+inf", 2, 3)
-            .unwrap();
+        let mid: Vec<String> = con.zrangebyscore_limit(key, 15.0, "+inf", 2, 3).unwrap();
         assert_eq!(mid, vec!["m12", "m13", "m14"]);
         let count: usize = con.zcount(key, "(15", 30).unwrap();
         assert_eq!(count, 10);
@@ -56,13 +55,17 @@ fn add_score_rank_and_range_in_both_encodings() {
 #[test]
 fn incr_updates_order_and_rejects_nan() {
     let (_h, mut con) = connect();
-    let _: () = con.zadd_multiple("z", &[(1, "a"), (2, "b"), (3, "c")]).unwrap();
+    let _: () = con
+        .zadd_multiple("z", &[(1, "a"), (2, "b"), (3, "c")])
+        .unwrap();
     let s: f64 = con.zincr("z", "a", 10).unwrap();
     assert_eq!(s, 11.0);
     let order: Vec<String> = con.zrange("z", 0, -1).unwrap();
     assert_eq!(order, vec!["b", "c", "a"]);
     let _: f64 = con.zincr("z", "a", f64::INFINITY).unwrap();
-    let err = con.zincr::<_, _, _, f64>("z", "a", f64::NEG_INFINITY).unwrap_err();
+    let err = con
+        .zincr::<_, _, _, f64>("z", "a", f64::NEG_INFINITY)
+        .unwrap_err();
     assert!(err.to_string().contains("NaN"), "{err}");
 }
 

@@ -441,20 +441,33 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
     }
 }
 
-pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+/// The command named in COMMAND GETKEYS[ANDFLAGS] arguments and its key
+/// positions, or None after replying with Redis's error.
+fn command_keys<'a>(
+    ctx: &mut Ctx<'a>,
+) -> Option<(&'a [&'a [u8]], &'static CommandSpec, super::KeyIndices)> {
     let args = &ctx.args[2..];
     let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
+        ctx.out.err("Invalid command specified");
+        return None;
     };
     if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
+        ctx.out
             .err("Invalid number of arguments specified for command");
+        return None;
     }
     let keys = cmd.key_indices(args);
     if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
+        ctx.out.err("The command has no key arguments");
+        return None;
     }
+    Some((args, cmd, keys))
+}
+
+pub fn command_getkeys(ctx: &mut Ctx, _: &mut Store) {
+    let Some((args, _, keys)) = command_keys(ctx) else {
+        return;
+    };
     ctx.out.array(keys.len());
     for i in keys {
         ctx.out.bulk(args[i]);
@@ -486,19 +499,9 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
 /// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key
 /// specification that covers its position.
 pub fn command_getkeysandflags(ctx: &mut Ctx, _: &mut Store) {
-    let args = &ctx.args[2..];
-    let Some(cmd) = super::lookup(args) else {
-        return ctx.out.err("Invalid command specified");
+    let Some((args, cmd, keys)) = command_keys(ctx) else {
+        return;
     };
-    if !cmd.arity_ok(args.len()) {
-        return ctx
-            .out
-            .err("Invalid number of arguments specified for command");
-    }
-    let keys = cmd.key_indices(args);
-    if keys.is_empty() {
-        return ctx.out.err("The command has no key arguments");
-    }
     let specs = meta::range_key_specs(&cmd.fullname());
     let argc = args.len() as i64;
     ctx.out.array(keys.len());
@@ -607,20 +610,24 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
         tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.args[2]));
         ctx.out.ok();
     } else if eq_ignore_case(sub, "object") && ctx.args.len() == 3 {
-        let dbi = db.db;
-        let key = ctx.args[2];
-        let Some(e) = db.write_in(dbi, key) else {
-            return ctx.out.err("no such key");
-        };
-        let line = format!(
-            "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-            e as *const _,
-            super::keys::encoding_name(e),
-            e.block_size(),
-            e.lru() & 0xFF_FFFF,
-            store::lru_clock().saturating_sub(e.lru())
-        );
-        ctx.out.simple(&line);
+        // DEBUG declares no keys (as in Redis), so it locks the key's shard itself.
+        let (dbi, now, key) = (db.db, db.now, ctx.args[2]);
+        let h = store::hash_key(key);
+        let line = db.with_shard(store::shard_of(h), |s| {
+            let e = s.dbs[dbi].get(key, h).filter(|e| !e.is_expired(now))?;
+            Some(format!(
+                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e as *const _,
+                super::keys::encoding_name(e),
+                e.block_size(),
+                e.lru() & 0xFF_FFFF,
+                store::lru_clock().saturating_sub(e.lru())
+            ))
+        });
+        match line {
+            Some(l) => ctx.out.simple(&l),
+            None => ctx.out.err("no such key"),
+        }
     } else if eq_ignore_case(sub, "help") {
         help(
             ctx,

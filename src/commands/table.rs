@@ -1016,6 +1016,135 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         ]
     ),
+    // ---- hashes ----
+    cmd!(
+        "hset",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hset
+    ),
+    cmd!(
+        "hsetnx",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hsetnx
+    ),
+    cmd!(
+        "hmset",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hmset
+    ),
+    cmd!(
+        "hget",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hget
+    ),
+    cmd!(
+        "hmget",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hmget
+    ),
+    cmd!(
+        "hgetall",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hgetall
+    ),
+    cmd!(
+        "hkeys",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hkeys
+    ),
+    cmd!(
+        "hvals",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hvals
+    ),
+    cmd!(
+        "hdel",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hdel
+    ),
+    cmd!(
+        "hlen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hlen
+    ),
+    cmd!(
+        "hexists",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hexists
+    ),
+    cmd!(
+        "hstrlen",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hstrlen
+    ),
+    cmd!(
+        "hincrby",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hincrby
+    ),
+    cmd!(
+        "hincrbyfloat",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hincrbyfloat
+    ),
+    cmd!(
+        "hrandfield",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hrandfield
+    ),
+    cmd!(
+        "hscan",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hscan
+    ),
     // Sorted sets
     cmd!(
         "zadd",
@@ -1289,8 +1418,12 @@ fn container_without_subcommand(ctx: &mut Ctx<'_>, _: &mut Store<'_>) {
     ctx.arity_error();
 }
 
-fn index() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+/// Name -> spec, looked up for every command: ahash rather than SipHash,
+/// since command names are not attacker-chosen keys into a growing table.
+type Index = HashMap<&'static str, &'static CommandSpec, ahash::RandomState>;
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| COMMANDS.iter().map(|c| (c.name, c)).collect())
 }
 

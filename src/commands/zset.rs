@@ -3,13 +3,13 @@
 //! ZPOPMIN/ZPOPMAX/ZMPOP, ZREMRANGEBY*, ZRANDMEMBER, ZSCAN, and
 //! ZUNION/ZINTER/ZDIFF (+STORE) and ZINTERCARD.
 
-use super::keys::parse_scan;
+use super::keys::{scan_cursor, scan_options};
 use super::{Ctx, KeyIndices};
 use crate::config;
 use crate::protocol::Reply;
 use crate::store::zset::{LexBound, Limits, Range, ZSet};
 use crate::store::{Entry, NewValue, Store, Value, ValueRef};
-use crate::util::{eq_ignore_case, format_double, glob_match, parse_cursor, parse_f64, parse_i64};
+use crate::util::{eq_ignore_case, format_double, parse_f64, parse_i64};
 use std::collections::HashMap;
 
 fn limits(ctx: &Ctx) -> Limits {
@@ -875,9 +875,9 @@ pub fn zrandmember(ctx: &mut Ctx, db: &mut Store) {
 // ---- ZSCAN ----
 
 pub fn zscan(ctx: &mut Ctx, db: &mut Store) {
-    if parse_cursor(ctx.args[2]).is_none() {
-        return ctx.out.err("invalid cursor");
-    }
+    let Some(cursor) = scan_cursor(ctx, 2) else {
+        return;
+    };
     let Ok(z) = read_zset(ctx, db, ctx.args[1]) else {
         return;
     };
@@ -886,12 +886,13 @@ pub fn zscan(ctx: &mut Ctx, db: &mut Store) {
         ctx.out.bulk(b"0");
         return ctx.out.array(0);
     };
-    let Some(opts) = parse_scan(ctx, 2, false) else {
+    // Options are parsed only for an existing key, as in Redis.
+    let Some(opts) = scan_options(ctx, cursor, 3, false) else {
         return;
     };
     let mut found: Vec<(&[u8], f64)> = Vec::new();
     let next = z.scan(opts.cursor, opts.count, |m, s| {
-        if opts.pattern.is_none_or(|p| glob_match(p, m, false)) {
+        if opts.matches(m) {
             found.push((m, s));
         }
     });
