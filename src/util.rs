@@ -73,22 +73,37 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if s.is_empty() || s.len() >= 5 * 1024 || s[0].is_ascii_whitespace() || s[0] == 0x0b {
         return None;
     }
-    let mut buf = [0u8; 5 * 1024 + 1];
-    buf[..s.len()].copy_from_slice(s);
-    let start = buf.as_ptr() as *const c_char;
-    let mut end: *mut c_char = std::ptr::null_mut();
-    // SAFETY: `buf` is NUL-terminated (zero-filled past `s`), and strtod only
-    // reads up to that terminator and writes the end pointer.
-    let (value, consumed, erange) = unsafe {
-        *libc::__errno_location() = 0;
-        let v = libc::strtod(start, &mut end);
-        let consumed = end.offset_from(start) as usize;
-        (v, consumed, *libc::__errno_location() == libc::ERANGE)
-    };
+    let (value, consumed, erange) = strtod(s);
     if consumed != s.len() || value.is_nan() || (erange && (value.is_infinite() || value == 0.0)) {
         return None;
     }
     Some(value)
+}
+
+/// C's strtod on `s` as a NUL-terminated string (so it stops at an embedded
+/// NUL, as Redis's callers do): (value, bytes consumed, ERANGE was set).
+pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
+    // Numbers are short: terminate them on the stack, long inputs on the heap.
+    let mut small = [0u8; 128];
+    let mut large = Vec::new();
+    let buf: &[u8] = if s.len() < small.len() {
+        small[..s.len()].copy_from_slice(s);
+        &small
+    } else {
+        large.extend_from_slice(s);
+        large.push(0);
+        &large
+    };
+    let start = buf.as_ptr() as *const c_char;
+    let mut end: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated, and strtod only reads up to that
+    // terminator and writes the end pointer.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtod(start, &mut end);
+        let consumed = end.offset_from(start) as usize;
+        (v, consumed, *libc::__errno_location() == libc::ERANGE)
+    }
 }
 
 extern "C" {

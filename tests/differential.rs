@@ -105,6 +105,11 @@ fn scenarios_hashes() {
     family("hashes");
 }
 
+#[test]
+fn scenarios_zset() {
+    family("zset");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -144,4 +149,9 @@ fn random_sets() {
 #[test]
 fn random_hashes() {
     random::run_family("hashes", random::hashes_cmd());
+}
+
+#[test]
+fn random_zset() {
+    random::run_family("zset", random::zset_cmd());
 }

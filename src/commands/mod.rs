@@ -12,6 +12,7 @@ pub mod set;
 pub mod string;
 pub mod table;
 pub mod transaction;
+pub mod zset;
 
 use crate::config;
 use crate::protocol::Reply;

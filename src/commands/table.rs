@@ -3,7 +3,7 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, server, set, string, transaction, Ctx, KeyIndices};
+use super::{connection, keys, server, set, string, transaction, zset, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -155,10 +155,10 @@ impl CommandSpec {
     /// Positions of the key arguments, from first/last/step and numkeys.
     pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
         let mut out = KeyIndices::new();
-        if self.numkeys_at > 0 {
-            out.extend(self.counted_keys(args));
-        }
         if self.first_key <= 0 {
+            if self.numkeys_at > 0 {
+                out.extend(self.counted_keys(args));
+            }
             return out;
         }
         let argc = args.len() as i32;
@@ -171,6 +171,9 @@ impl CommandSpec {
         while i <= last && i < argc {
             out.push(i as usize);
             i += self.step.max(1);
+        }
+        if self.numkeys_at > 0 {
+            out.extend(self.counted_keys(args));
         }
         out
     }
@@ -195,6 +198,19 @@ impl CommandSpec {
 }
 
 macro_rules! cmd {
+    ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path, numkeys_at = $at:expr) => {
+        CommandSpec {
+            numkeys_at: $at,
+            ..cmd!(
+                $name,
+                $arity,
+                $flags,
+                [$first, $last, $step],
+                $cats,
+                $handler
+            )
+        }
+    };
     ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path) => {
         CommandSpec {
             name: $name,
@@ -1288,6 +1304,271 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 1, 1],
         acl::READ | acl::HASH | acl::SLOW,
         super::hash::hscan
+    ),
+    // Sorted sets
+    cmd!(
+        "zadd",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zadd
+    ),
+    cmd!(
+        "zincrby",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zincrby
+    ),
+    cmd!(
+        "zrem",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zrem
+    ),
+    cmd!(
+        "zcard",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zcard
+    ),
+    cmd!(
+        "zscore",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zscore
+    ),
+    cmd!(
+        "zmscore",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zmscore
+    ),
+    cmd!(
+        "zrank",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zrank
+    ),
+    cmd!(
+        "zrevrank",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zrevrank
+    ),
+    cmd!(
+        "zcount",
+        4,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zcount
+    ),
+    cmd!(
+        "zlexcount",
+        4,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::FAST,
+        zset::zlexcount
+    ),
+    cmd!(
+        "zrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrange
+    ),
+    cmd!(
+        "zrangestore",
+        -5,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zrangestore
+    ),
+    cmd!(
+        "zrevrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrange
+    ),
+    cmd!(
+        "zrangebyscore",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrangebyscore
+    ),
+    cmd!(
+        "zrevrangebyscore",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrangebyscore
+    ),
+    cmd!(
+        "zrangebylex",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrangebylex
+    ),
+    cmd!(
+        "zrevrangebylex",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrevrangebylex
+    ),
+    cmd!(
+        "zpopmin",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zpopmin
+    ),
+    cmd!(
+        "zpopmax",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST,
+        zset::zpopmax
+    ),
+    cmd!(
+        "zmpop",
+        -4,
+        f::WRITE | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zmpop,
+        numkeys_at = 1
+    ),
+    cmd!(
+        "zremrangebyrank",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebyrank
+    ),
+    cmd!(
+        "zremrangebyscore",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebyscore
+    ),
+    cmd!(
+        "zremrangebylex",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zremrangebylex
+    ),
+    cmd!(
+        "zrandmember",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zrandmember
+    ),
+    cmd!(
+        "zscan",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zscan
+    ),
+    cmd!(
+        "zunion",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zunion,
+        numkeys_at = 1
+    ),
+    cmd!(
+        "zinter",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zinter,
+        numkeys_at = 1
+    ),
+    cmd!(
+        "zdiff",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zdiff,
+        numkeys_at = 1
+    ),
+    cmd!(
+        "zunionstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zunionstore,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "zinterstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zinterstore,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "zdiffstore",
+        -4,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        zset::zdiffstore,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "zintercard",
+        -3,
+        f::READONLY | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::SORTEDSET | acl::SLOW,
+        zset::zintercard,
+        numkeys_at = 1
     ),
 ];
 

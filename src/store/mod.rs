@@ -11,6 +11,7 @@ pub mod entry;
 pub mod hash;
 pub mod set;
 pub mod value;
+pub mod zset;
 
 pub use dict::{Dict, Live};
 pub use entry::{Entry, NewValue, OwnedValue, ValueRef};
@@ -317,6 +318,14 @@ impl<'a> Guards<'a> {
             .map(|(_, g)| &mut **g)
     }
 
+    /// The shard, shared, if this command holds its lock.
+    pub fn shard_ref(&self, idx: usize) -> Option<&Shard> {
+        if self.all {
+            return self.held.get(idx).map(|(_, g)| &**g);
+        }
+        self.held.iter().find(|(i, _)| *i == idx).map(|(_, g)| &**g)
+    }
+
     pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
         self.held.iter_mut().map(|(_, g)| &mut **g)
     }
@@ -384,6 +393,17 @@ impl<'a> Store<'a> {
                 None
             }
         }
+    }
+
+    /// A shared view of a key this command already looked up with `read` or
+    /// `write` (which handled its expiry), so several values can be borrowed
+    /// at once (ZUNION and friends).
+    pub fn get_ref(&self, key: &[u8]) -> Option<&Entry> {
+        let hash = hash_key(key);
+        let shard = self.guards.shard_ref(shard_of(hash))?;
+        shard.dbs[self.db]
+            .get(key, hash)
+            .filter(|e| !e.is_expired(self.now))
     }
 
     /// Lookup for a write command (no hit/miss accounting).

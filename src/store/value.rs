@@ -9,6 +9,7 @@ pub enum Value {
     Str(Vec<u8>),
     Set(super::set::Set),
     Hash(Hash),
+    ZSet(super::zset::ZSet),
 }
 
 impl Value {
@@ -18,6 +19,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Set(_) => "set",
             Value::Hash(_) => "hash",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -27,6 +29,7 @@ impl Value {
             Value::Str(_) => "raw",
             Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -413,6 +413,125 @@ pub fn hashes_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+pub fn zset_cmd() -> BoxedStrategy<Cmd> {
+    let member = || pick(&[b"a", b"b", b"c", b"d", b"", b"\x00\xff"]);
+    let score = || {
+        pick(&[
+            b"0", b"1", b"-1", b"2.5", b"-0", b"inf", b"-inf", b"1e300", b"0.1", b"x", b"nan",
+        ])
+    };
+    let bound = || {
+        pick(&[
+            b"-inf", b"+inf", b"0", b"(0", b"1", b"(1", b"2.5", b"(2.5", b"-1", b"x", b"(",
+        ])
+    };
+    let lex = || pick(&[b"-", b"+", b"[a", b"(a", b"[b", b"(c", b"[", b"a", b"[d"]);
+    let count = || pick(&[b"0", b"1", b"2", b"10", b"-1", b"x"]);
+    let limit = || opts(&["LIMIT 0 1", "LIMIT 1 2", "LIMIT 0 -1", "LIMIT -1 1"], 1);
+    let numkeys = || pick(&[b"1", b"2", b"0"]);
+    let mut v = vec![
+        with_opts(cmd(
+            "ZADD",
+            vec![
+                key(),
+                opts(&["NX", "XX", "GT", "LT", "CH", "INCR"], 2),
+                score(),
+                member(),
+            ],
+        )),
+        cmd("ZADD", vec![key(), score(), member(), score(), member()]),
+        cmd("ZINCRBY", vec![key(), score(), member()]),
+        cmd("ZREM", vec![key(), member(), member()]),
+        cmd("ZCARD", vec![key()]),
+        cmd("ZSCORE", vec![key(), member()]),
+        cmd("ZMSCORE", vec![key(), member(), member()]),
+        cmd("ZRANK", vec![key(), member()]),
+        cmd("ZREVRANK", vec![key(), member()]),
+        cmd("ZCOUNT", vec![key(), bound(), bound()]),
+        cmd("ZLEXCOUNT", vec![key(), lex(), lex()]),
+        with_opts(cmd(
+            "ZRANGE",
+            vec![key(), index(), index(), opts(&["REV", "WITHSCORES"], 2)],
+        )),
+        with_opts(cmd(
+            "ZRANGE",
+            vec![
+                key(),
+                bound(),
+                bound(),
+                opts(&["BYSCORE", "REV", "WITHSCORES", "LIMIT 1 1"], 3),
+            ],
+        )),
+        with_opts(cmd(
+            "ZRANGE",
+            vec![key(), lex(), lex(), opts(&["BYLEX", "REV", "LIMIT 0 2"], 3)],
+        )),
+        cmd("ZREVRANGE", vec![key(), index(), index()]),
+        with_opts(cmd("ZRANGEBYSCORE", vec![key(), bound(), bound(), limit()])),
+        with_opts(cmd(
+            "ZREVRANGEBYSCORE",
+            vec![key(), bound(), bound(), limit()],
+        )),
+        with_opts(cmd("ZRANGEBYLEX", vec![key(), lex(), lex(), limit()])),
+        with_opts(cmd("ZREVRANGEBYLEX", vec![key(), lex(), lex(), limit()])),
+        with_opts(cmd(
+            "ZRANGESTORE",
+            vec![key(), key(), index(), index(), opts(&["REV"], 1)],
+        )),
+        cmd("ZPOPMIN", vec![key()]),
+        cmd("ZPOPMAX", vec![key(), count()]),
+        cmd(
+            "ZMPOP",
+            vec![numkeys(), key(), key(), pick(&[b"MIN", b"MAX"])],
+        ),
+        cmd("ZREMRANGEBYRANK", vec![key(), index(), index()]),
+        cmd("ZREMRANGEBYSCORE", vec![key(), bound(), bound()]),
+        cmd("ZREMRANGEBYLEX", vec![key(), lex(), lex()]),
+        cmd("ZSCAN", vec![key(), pick(&[b"0", b"x"])]),
+        with_opts(cmd(
+            "ZUNION",
+            vec![
+                numkeys(),
+                key(),
+                key(),
+                opts(
+                    &[
+                        "WEIGHTS 2 -1",
+                        "AGGREGATE MIN",
+                        "AGGREGATE MAX",
+                        "WITHSCORES",
+                    ],
+                    2,
+                ),
+            ],
+        )),
+        with_opts(cmd(
+            "ZINTER",
+            vec![
+                numkeys(),
+                key(),
+                key(),
+                opts(&["WEIGHTS 0.5 inf", "AGGREGATE MAX", "WITHSCORES"], 2),
+            ],
+        )),
+        with_opts(cmd(
+            "ZDIFF",
+            vec![numkeys(), key(), key(), opts(&["WITHSCORES"], 1)],
+        )),
+        cmd("ZUNIONSTORE", vec![key(), numkeys(), key(), key()]),
+        cmd("ZINTERSTORE", vec![key(), numkeys(), key(), key()]),
+        cmd("ZDIFFSTORE", vec![key(), numkeys(), key(), key()]),
+        cmd("ZINTERCARD", vec![numkeys(), key(), key()]),
+        cmd("ZRANDMEMBER", vec![key(), pick(&[b"0", b"5", b"x"])]),
+        cmd("OBJECT ENCODING", vec![key()]),
+        cmd("SET", vec![key(), val()]),
+        cmd("DEL", vec![key()]),
+        cmd("TYPE", vec![key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
 /// How a randomly generated command's reply is compared.
 pub fn mode_for(c: &Cmd) -> Mode {
     let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();

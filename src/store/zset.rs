@@ -1,0 +1,1094 @@
+//! Sorted sets, in Redis's two encodings. Small sets are one packed buffer
+//! of (score, member) entries in order (Redis's `listpack`): a varint-coded
+//! score (integers in one to three bytes, other doubles in nine), a length
+//! varint and the member bytes, scanned linearly. Past the configured
+//! thresholds the set becomes a `skiplist`: Redis's skiplist with spans
+//! (rank, range and insertion in O(log n)), its nodes in an index arena, plus
+//! a member -> score table (a `Dict` of entry blocks holding the score's
+//! bits), which also gives ZSCAN Redis's cursor guarantee. Like Redis, a set
+//! never converts back.
+//!
+//! Range lookups follow Redis's own algorithms (first/last element in range,
+//! then a walk), so even a lex range over members that are not in lex order
+//! (mixed scores, where Redis leaves the result unspecified) answers as Redis
+//! does for the listpack encoding.
+
+use super::dict::Dict;
+use super::entry::{Entry, NewValue, ValueRef};
+use super::hash_key;
+use rand::Rng;
+use std::cmp::Ordering;
+
+/// The conversion thresholds (zset-max-listpack-entries/-value).
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub entries: usize,
+    pub value: usize,
+}
+
+pub struct ZSet {
+    repr: Repr,
+}
+
+enum Repr {
+    Pack(Pack),
+    Skip(Box<Skip>),
+}
+
+/// A score or lex interval as the range commands give it.
+pub enum Range<'a> {
+    Score {
+        min: f64,
+        minex: bool,
+        max: f64,
+        maxex: bool,
+    },
+    Lex {
+        min: LexBound<'a>,
+        max: LexBound<'a>,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub enum LexBound<'a> {
+    NegInf,
+    PosInf,
+    Incl(&'a [u8]),
+    Excl(&'a [u8]),
+}
+
+impl LexBound<'_> {
+    /// Redis's sdscmplex between two bounds' strings (infinities included).
+    fn cmp_bound(&self, other: &LexBound) -> Ordering {
+        use LexBound::*;
+        let rank = |b: &LexBound| match b {
+            NegInf => 0,
+            PosInf => 2,
+            _ => 1,
+        };
+        match (self, other) {
+            (Incl(a) | Excl(a), Incl(b) | Excl(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+
+    fn exclusive(&self) -> bool {
+        matches!(self, LexBound::Excl(_))
+    }
+}
+
+impl Range<'_> {
+    pub fn gte_min(&self, member: &[u8], score: f64) -> bool {
+        match self {
+            Range::Score { min, minex, .. } => {
+                if *minex {
+                    score > *min
+                } else {
+                    score >= *min
+                }
+            }
+            Range::Lex { min, .. } => match min {
+                LexBound::NegInf => true,
+                LexBound::PosInf => false,
+                LexBound::Incl(m) => member >= *m,
+                LexBound::Excl(m) => member > *m,
+            },
+        }
+    }
+
+    pub fn lte_max(&self, member: &[u8], score: f64) -> bool {
+        match self {
+            Range::Score { max, maxex, .. } => {
+                if *maxex {
+                    score < *max
+                } else {
+                    score <= *max
+                }
+            }
+            Range::Lex { max, .. } => match max {
+                LexBound::NegInf => false,
+                LexBound::PosInf => true,
+                LexBound::Incl(m) => member <= *m,
+                LexBound::Excl(m) => member < *m,
+            },
+        }
+    }
+
+    /// True when no value can be in the range (min above max, or equal
+    /// with an exclusive end).
+    fn is_empty(&self) -> bool {
+        match self {
+            Range::Score {
+                min,
+                minex,
+                max,
+                maxex,
+            } => min > max || (min == max && (*minex || *maxex)),
+            Range::Lex { min, max } => match min.cmp_bound(max) {
+                Ordering::Greater => true,
+                Ordering::Equal => min.exclusive() || max.exclusive(),
+                Ordering::Less => false,
+            },
+        }
+    }
+}
+
+/// Sort order of (score, member) pairs.
+#[inline]
+fn before(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+impl Default for ZSet {
+    fn default() -> Self {
+        ZSet::new()
+    }
+}
+
+impl ZSet {
+    /// An empty set; it starts packed and converts as members are added.
+    pub fn new() -> ZSet {
+        ZSet {
+            repr: Repr::Pack(Pack::default()),
+        }
+    }
+
+    /// A set of `items`, already in order and distinct, encoded as Redis
+    /// encodes a computed result (ZUNIONSTORE, ZRANGESTORE).
+    pub fn from_sorted<'a>(
+        items: impl ExactSizeIterator<Item = (&'a [u8], f64)> + Clone,
+        limits: Limits,
+    ) -> ZSet {
+        let fits =
+            items.len() <= limits.entries && items.clone().all(|(m, _)| m.len() <= limits.value);
+        let mut z = ZSet::new();
+        if fits {
+            let mut p = Pack::default();
+            for (m, s) in items {
+                p.push(m, s);
+            }
+            p.buf.shrink_to_fit();
+            z.repr = Repr::Pack(p);
+        } else {
+            let mut sk = Skip::new();
+            for (m, s) in items {
+                sk.insert(m, s);
+            }
+            z.repr = Repr::Skip(Box::new(sk));
+        }
+        z
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.repr {
+            Repr::Pack(p) => p.len,
+            Repr::Skip(s) => s.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match &self.repr {
+            Repr::Pack(_) => "listpack",
+            Repr::Skip(_) => "skiplist",
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.repr {
+            Repr::Pack(p) => p.find(member).map(|f| f.score),
+            Repr::Skip(s) => s.score(member),
+        }
+    }
+
+    /// Adds a member that is not present, converting to a skiplist first
+    /// when the packed form would pass the limits (as Redis's zsetAdd).
+    pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) {
+        if let Repr::Pack(p) = &self.repr {
+            if p.len + 1 > limits.entries || member.len() > limits.value {
+                self.convert();
+            }
+        }
+        match &mut self.repr {
+            Repr::Pack(p) => p.insert(member, score),
+            Repr::Skip(s) => s.insert(member, score),
+        }
+    }
+
+    /// Changes the score of a present member.
+    pub fn update(&mut self, member: &[u8], old: f64, new: f64) {
+        match &mut self.repr {
+            Repr::Pack(p) => {
+                p.remove(member);
+                p.insert(member, new);
+            }
+            Repr::Skip(s) => s.update(member, old, new),
+        }
+    }
+
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Pack(p) => p.remove(member),
+            Repr::Skip(s) => s.remove(member),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let Repr::Pack(p) = &self.repr {
+            let mut sk = Skip::new();
+            for (m, s) in p.iter() {
+                sk.insert(m, s);
+            }
+            self.repr = Repr::Skip(Box::new(sk));
+        }
+    }
+
+    /// 0-based ascending rank of a member.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match &self.repr {
+            Repr::Pack(p) => p.find(member).map(|f| f.index),
+            Repr::Skip(s) => s.rank(member),
+        }
+    }
+
+    /// The element at an ascending rank.
+    pub fn at(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match &self.repr {
+            Repr::Pack(p) => p.iter().nth(rank),
+            Repr::Skip(s) => s.by_rank(rank).map(|n| s.elem(n)),
+        }
+    }
+
+    /// Elements in ascending order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match &self.repr {
+            Repr::Pack(p) => Box::new(p.iter()),
+            Repr::Skip(s) => Box::new(s.walk_from(s.first(), false)),
+        }
+    }
+
+    /// Calls `f` on the elements from ascending rank `start` towards the
+    /// end (or the start when `rev`) until it returns false.
+    pub fn walk<'a>(&'a self, start: usize, rev: bool, mut f: impl FnMut(&'a [u8], f64) -> bool) {
+        match &self.repr {
+            Repr::Pack(p) => {
+                if rev {
+                    let items: Vec<(&[u8], f64)> = p.iter().take(start + 1).collect();
+                    for &(m, s) in items.iter().rev() {
+                        if !f(m, s) {
+                            return;
+                        }
+                    }
+                } else {
+                    for (m, s) in p.iter().skip(start) {
+                        if !f(m, s) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Repr::Skip(s) => {
+                let Some(n) = s.by_rank(start) else { return };
+                for (m, sc) in s.walk_from(n, rev) {
+                    if !f(m, sc) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Redis's first/last-element checks before a range search.
+    fn may_hold(&self, r: &Range) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        let (Some((fm, fs)), Some((lm, ls))) = (self.at(0), self.last()) else {
+            return false;
+        };
+        r.gte_min(lm, ls) && r.lte_max(fm, fs)
+    }
+
+    fn last(&self) -> Option<(&[u8], f64)> {
+        match &self.repr {
+            Repr::Pack(p) => p.iter().last(),
+            Repr::Skip(s) => (s.tail != NIL).then(|| s.elem(s.tail)),
+        }
+    }
+
+    /// Rank of the first element in range (zzlFirstInRange/zslFirstInRange).
+    pub fn first_in_range(&self, r: &Range) -> Option<usize> {
+        if !self.may_hold(r) {
+            return None;
+        }
+        let i = match &self.repr {
+            Repr::Pack(p) => p.iter().position(|(m, s)| r.gte_min(m, s)).unwrap_or(p.len),
+            Repr::Skip(s) => s.count_prefix(|m, sc| !r.gte_min(m, sc)),
+        };
+        let (m, s) = self.at(i)?;
+        r.lte_max(m, s).then_some(i)
+    }
+
+    /// Rank of the last element in range (zzlLastInRange/zslLastInRange).
+    pub fn last_in_range(&self, r: &Range) -> Option<usize> {
+        if !self.may_hold(r) {
+            return None;
+        }
+        let n = match &self.repr {
+            Repr::Pack(p) => p
+                .iter()
+                .enumerate()
+                .filter(|(_, (m, s))| r.lte_max(m, *s))
+                .last()
+                .map_or(0, |(i, _)| i + 1),
+            Repr::Skip(s) => s.count_prefix(|m, sc| r.lte_max(m, sc)),
+        };
+        let i = n.checked_sub(1)?;
+        let (m, s) = self.at(i)?;
+        r.gte_min(m, s).then_some(i)
+    }
+
+    /// ZCOUNT/ZLEXCOUNT: a walk in the packed form, rank arithmetic in the
+    /// skiplist (O(log n)).
+    pub fn count_in_range(&self, r: &Range) -> usize {
+        let Some(first) = self.first_in_range(r) else {
+            return 0;
+        };
+        match &self.repr {
+            Repr::Pack(_) => {
+                let mut n = 0;
+                self.walk(first, false, |m, s| {
+                    let inside = r.lte_max(m, s);
+                    n += inside as usize;
+                    inside
+                });
+                n
+            }
+            Repr::Skip(s) => {
+                let len = s.len;
+                let mut count = len - first;
+                if let Some(last) = self.last_in_range(r) {
+                    count = count.saturating_sub(len - 1 - last);
+                }
+                count
+            }
+        }
+    }
+
+    /// Removes the elements of ascending ranks `start..end`; returns how many.
+    pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        match &mut self.repr {
+            Repr::Pack(p) => p.remove_ranks(start, end),
+            Repr::Skip(s) => s.remove_ranks(start, end),
+        }
+        end - start
+    }
+
+    /// One ZSCAN step: the packed form answers everything at once (cursor 0),
+    /// the skiplist walks its member table like SCAN. Returns the next cursor.
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
+        match &self.repr {
+            Repr::Pack(p) => {
+                for (m, s) in p.iter() {
+                    f(m, s);
+                }
+                0
+            }
+            Repr::Skip(s) => {
+                let mut cursor = cursor;
+                let mut found = 0;
+                let mut budget = count.saturating_mul(10);
+                loop {
+                    cursor = s.dict.scan_bucket(cursor, |e| {
+                        found += 1;
+                        f(e.key(), entry_score(e));
+                    });
+                    budget = budget.saturating_sub(1);
+                    if cursor == 0 || budget == 0 || found >= count {
+                        return cursor;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A uniformly random element.
+    pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], f64)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.at(rng.gen_range(0..self.len()))
+    }
+}
+
+impl Clone for ZSet {
+    fn clone(&self) -> Self {
+        match &self.repr {
+            Repr::Pack(p) => ZSet {
+                repr: Repr::Pack(p.clone()),
+            },
+            Repr::Skip(s) => {
+                let mut sk = Skip::new();
+                for (m, sc) in s.walk_from(s.first(), false) {
+                    sk.insert(m, sc);
+                }
+                ZSet {
+                    repr: Repr::Skip(Box::new(sk)),
+                }
+            }
+        }
+    }
+}
+
+impl PartialEq for ZSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits())
+    }
+}
+
+impl std::fmt::Debug for ZSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|(m, s)| (String::from_utf8_lossy(m), s)))
+            .finish()
+    }
+}
+
+// ---- packed encoding ----
+
+#[derive(Clone, Default)]
+struct Pack {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+struct Found {
+    start: usize,
+    end: usize,
+    index: usize,
+    score: f64,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(buf: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = buf.get(*at) {
+        *at += 1;
+        v |= ((b & 0x7f) as u64) << shift;
+        if b < 0x80 || shift >= 63 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+/// Integral scores below 2^52 are stored as an even varint (zigzag << 1);
+/// anything else as the varint 1 followed by the 8 bytes of the double.
+/// -0 becomes 0, as a listpack stores it (the skiplist keeps -0).
+fn put_score(out: &mut Vec<u8>, s: f64) {
+    let i = s as i64;
+    if i as f64 == s && i.unsigned_abs() < 1 << 52 {
+        let z = ((i << 1) ^ (i >> 63)) as u64;
+        put_varint(out, z << 1);
+    } else {
+        out.push(1);
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+}
+
+fn get_score(buf: &[u8], at: &mut usize) -> f64 {
+    let v = get_varint(buf, at);
+    if v == 1 {
+        let mut b = [0u8; 8];
+        if let Some(src) = buf.get(*at..*at + 8) {
+            b.copy_from_slice(src);
+        }
+        *at += 8;
+        return f64::from_le_bytes(b);
+    }
+    let z = v >> 1;
+    ((z >> 1) as i64 ^ -((z & 1) as i64)) as f64
+}
+
+struct PackIter<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.buf.len() {
+            return None;
+        }
+        let score = get_score(self.buf, &mut self.at);
+        let len = get_varint(self.buf, &mut self.at) as usize;
+        let start = self.at.min(self.buf.len());
+        let end = (start + len).min(self.buf.len());
+        self.at = start + len;
+        Some((&self.buf[start..end], score))
+    }
+}
+
+impl Pack {
+    fn iter(&self) -> PackIter<'_> {
+        PackIter {
+            buf: &self.buf,
+            at: 0,
+        }
+    }
+
+    fn find(&self, member: &[u8]) -> Option<Found> {
+        let mut it = self.iter();
+        let mut index = 0;
+        loop {
+            let start = it.at;
+            let (m, score) = it.next()?;
+            if m == member {
+                return Some(Found {
+                    start,
+                    end: it.at,
+                    index,
+                    score,
+                });
+            }
+            index += 1;
+        }
+    }
+
+    fn encode(member: &[u8], score: f64) -> Vec<u8> {
+        let mut e = Vec::with_capacity(member.len() + 12);
+        put_score(&mut e, score);
+        put_varint(&mut e, member.len() as u64);
+        e.extend_from_slice(member);
+        e
+    }
+
+    fn push(&mut self, member: &[u8], score: f64) {
+        put_score(&mut self.buf, score);
+        put_varint(&mut self.buf, member.len() as u64);
+        self.buf.extend_from_slice(member);
+        self.len += 1;
+    }
+
+    fn insert(&mut self, member: &[u8], score: f64) {
+        let mut it = self.iter();
+        let mut pos = self.buf.len();
+        loop {
+            let start = it.at;
+            match it.next() {
+                Some((m, s)) if before(s, m, score, member) => {}
+                Some(_) => {
+                    pos = start;
+                    break;
+                }
+                None => break,
+            }
+        }
+        let e = Pack::encode(member, score);
+        // Grow exactly: a packed set's memory is its bytes, like a listpack.
+        self.buf.reserve_exact(e.len());
+        self.buf.splice(pos..pos, e);
+        self.len += 1;
+    }
+
+    fn remove(&mut self, member: &[u8]) -> bool {
+        let Some(f) = self.find(member) else {
+            return false;
+        };
+        self.buf.drain(f.start..f.end);
+        self.len -= 1;
+        true
+    }
+
+    fn remove_ranks(&mut self, start: usize, end: usize) {
+        let mut it = self.iter();
+        let (mut from, mut to) = (self.buf.len(), self.buf.len());
+        for i in 0..=end {
+            if i == start {
+                from = it.at;
+            }
+            if i == end {
+                to = it.at;
+                break;
+            }
+            if it.next().is_none() {
+                break;
+            }
+        }
+        self.buf.drain(from..to);
+        self.len -= end - start;
+    }
+}
+
+// ---- skiplist encoding ----
+
+const MAX_LEVEL: usize = 32;
+const NIL: u32 = u32::MAX;
+const HEAD: u32 = 0;
+
+#[derive(Clone, Copy)]
+struct Level {
+    fwd: u32,
+    span: u32,
+}
+
+struct Node {
+    member: Box<[u8]>,
+    score: f64,
+    back: u32,
+    levels: Box<[Level]>,
+}
+
+struct Skip {
+    /// Node 0 is the header; freed slots are reused through `free`.
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    level: usize,
+    tail: u32,
+    len: usize,
+    dict: Dict,
+}
+
+fn entry_score(e: &Entry) -> f64 {
+    match e.value() {
+        ValueRef::Int(bits) => f64::from_bits(bits as u64),
+        _ => 0.0,
+    }
+}
+
+fn random_level(rng: &mut impl Rng) -> usize {
+    let mut level = 1;
+    while level < MAX_LEVEL && rng.gen::<u32>() & 0xFFFF < (0.25 * 65536.0) as u32 {
+        level += 1;
+    }
+    level
+}
+
+impl Skip {
+    fn new() -> Skip {
+        Skip {
+            nodes: vec![Node {
+                member: Box::default(),
+                score: 0.0,
+                back: NIL,
+                levels: vec![Level { fwd: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
+            }],
+            free: Vec::new(),
+            level: 1,
+            tail: NIL,
+            len: 0,
+            dict: Dict::default(),
+        }
+    }
+
+    #[inline]
+    fn node(&self, i: u32) -> &Node {
+        &self.nodes[i as usize]
+    }
+
+    #[inline]
+    fn lv(&self, i: u32, l: usize) -> Level {
+        self.nodes[i as usize].levels[l]
+    }
+
+    #[inline]
+    fn lv_mut(&mut self, i: u32, l: usize) -> &mut Level {
+        &mut self.nodes[i as usize].levels[l]
+    }
+
+    fn elem(&self, i: u32) -> (&[u8], f64) {
+        let n = self.node(i);
+        (&n.member, n.score)
+    }
+
+    fn first(&self) -> u32 {
+        self.lv(HEAD, 0).fwd
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        self.dict.get(member, hash_key(member)).map(entry_score)
+    }
+
+    fn walk_from(&self, start: u32, rev: bool) -> impl Iterator<Item = (&[u8], f64)> + '_ {
+        let mut cur = start;
+        std::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let n = self.node(cur);
+            cur = if rev { n.back } else { n.levels[0].fwd };
+            Some((&*n.member, n.score))
+        })
+    }
+
+    fn insert(&mut self, member: &[u8], score: f64) {
+        self.dict.insert_new(
+            Entry::new(member, NewValue::Int(score.to_bits() as i64), None, 0),
+            hash_key(member),
+        );
+        self.link(member.into(), score);
+    }
+
+    /// zslInsert: places a new node after every node that sorts before it.
+    fn link(&mut self, member: Box<[u8]>, score: f64) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && {
+                    let f = self.node(l.fwd);
+                    before(f.score, &f.member, score, &member)
+                } {
+                    rank[i] += l.span;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let level = random_level(&mut rand::thread_rng());
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.lv_mut(HEAD, i).span = self.len as u32;
+            }
+            self.level = level;
+        }
+        let node = Node {
+            member,
+            score,
+            back: if update[0] == HEAD { NIL } else { update[0] },
+            levels: vec![Level { fwd: NIL, span: 0 }; level].into_boxed_slice(),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        for (i, &u) in update.iter().enumerate().take(level) {
+            let ul = self.lv(u, i);
+            *self.lv_mut(id, i) = Level {
+                fwd: ul.fwd,
+                span: ul.span - (rank[0] - rank[i]),
+            };
+            *self.lv_mut(u, i) = Level {
+                fwd: id,
+                span: rank[0] - rank[i] + 1,
+            };
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            self.lv_mut(u, i).span += 1;
+        }
+        let next = self.lv(id, 0).fwd;
+        if next != NIL {
+            self.nodes[next as usize].back = id;
+        } else {
+            self.tail = id;
+        }
+        self.len += 1;
+    }
+
+    /// The last node of every level that sorts before (score, member).
+    fn path_to(&self, member: &[u8], score: f64) -> [u32; MAX_LEVEL] {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && {
+                    let f = self.node(l.fwd);
+                    before(f.score, &f.member, score, member)
+                } {
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        update
+    }
+
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Box<[u8]> {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let ul = self.lv(u, i);
+            if ul.fwd == x {
+                let xl = self.lv(x, i);
+                *self.lv_mut(u, i) = Level {
+                    fwd: xl.fwd,
+                    span: ul.span + xl.span - 1,
+                };
+            } else {
+                self.lv_mut(u, i).span -= 1;
+            }
+        }
+        let (next, back) = (self.lv(x, 0).fwd, self.node(x).back);
+        if next != NIL {
+            self.nodes[next as usize].back = back;
+        } else {
+            self.tail = back;
+        }
+        while self.level > 1 && self.lv(HEAD, self.level - 1).fwd == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        self.free.push(x);
+        let n = &mut self.nodes[x as usize];
+        n.levels = Box::default();
+        std::mem::take(&mut n.member)
+    }
+
+    /// Unlinks the node of (score, member); returns its member bytes.
+    fn unlink_member(&mut self, member: &[u8], score: f64) -> Option<Box<[u8]>> {
+        let update = self.path_to(member, score);
+        let x = self.lv(update[0], 0).fwd;
+        if x == NIL || self.node(x).score != score || &*self.node(x).member != member {
+            return None;
+        }
+        Some(self.unlink(x, &update))
+    }
+
+    fn update(&mut self, member: &[u8], old: f64, new: f64) {
+        if let Some(e) = self.dict.get_mut(member, hash_key(member)) {
+            e.set_int_in_place(new.to_bits() as i64);
+        }
+        if let Some(m) = self.unlink_member(member, old) {
+            self.link(m, new);
+        }
+    }
+
+    fn remove(&mut self, member: &[u8]) -> bool {
+        let Some(e) = self.dict.remove(member, hash_key(member)) else {
+            return false;
+        };
+        self.unlink_member(member, entry_score(&e));
+        true
+    }
+
+    /// Number of leading elements for which `pred` holds, found by the
+    /// skiplist descent (pred must hold for a prefix of the order).
+    fn count_prefix(&self, pred: impl Fn(&[u8], f64) -> bool) -> usize {
+        let mut x = HEAD;
+        let mut rank = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && {
+                    let f = self.node(l.fwd);
+                    pred(&f.member, f.score)
+                } {
+                    rank += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+        }
+        rank
+    }
+
+    fn rank(&self, member: &[u8]) -> Option<usize> {
+        let score = self.score(member)?;
+        let n = self.count_prefix(|m, s| s < score || (s == score && m <= member));
+        n.checked_sub(1)
+    }
+
+    /// The node at a 0-based rank.
+    fn by_rank(&self, rank: usize) -> Option<u32> {
+        if rank >= self.len {
+            return None;
+        }
+        let target = rank + 1;
+        let mut x = HEAD;
+        let mut traversed = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && traversed + l.span as usize <= target {
+                    traversed += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            if traversed == target {
+                return Some(x);
+            }
+        }
+        None
+    }
+
+    fn remove_ranks(&mut self, start: usize, end: usize) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut x = HEAD;
+        let mut traversed = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && traversed + (l.span as usize) <= start {
+                    traversed += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let mut x = self.lv(x, 0).fwd;
+        for _ in start..end {
+            if x == NIL {
+                break;
+            }
+            let next = self.lv(x, 0).fwd;
+            let member = self.unlink(x, &update);
+            self.dict.remove(&member, hash_key(&member));
+            x = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits = Limits {
+        entries: 128,
+        value: 64,
+    };
+    const TINY: Limits = Limits {
+        entries: 0,
+        value: 64,
+    };
+
+    fn check(z: &ZSet, model: &std::collections::BTreeMap<Vec<u8>, f64>) {
+        let mut sorted: Vec<(Vec<u8>, f64)> = model.iter().map(|(m, s)| (m.clone(), *s)).collect();
+        sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert_eq!(got, sorted);
+        assert_eq!(z.len(), sorted.len());
+        for (i, (m, s)) in sorted.iter().enumerate() {
+            assert_eq!(z.rank(m), Some(i));
+            assert_eq!(z.score(m), Some(*s));
+            assert_eq!(z.at(i).map(|(m, _)| m.to_vec()), Some(m.clone()));
+        }
+    }
+
+    #[test]
+    fn both_encodings_keep_order_rank_and_scores() {
+        for limits in [SMALL, TINY] {
+            let mut z = ZSet::new();
+            let mut model = std::collections::BTreeMap::new();
+            let mut rng = rand::thread_rng();
+            for step in 0..3000 {
+                let m = format!("m{}", rng.gen_range(0..200)).into_bytes();
+                let s = [0.0, 1.0, -1.5, 1e300, -3.0, 7.0, 0.1][rng.gen_range(0..7)];
+                match (z.score(&m), rng.gen_range(0..3)) {
+                    (None, _) => {
+                        z.insert(&m, s, limits);
+                        model.insert(m, s);
+                    }
+                    (Some(old), 0) => {
+                        z.update(&m, old, s);
+                        model.insert(m, s);
+                    }
+                    (Some(_), _) => {
+                        assert!(z.remove(&m));
+                        model.remove(&m);
+                    }
+                }
+                if step % 500 == 0 {
+                    check(&z, &model);
+                }
+            }
+            check(&z, &model);
+            let n = z.len();
+            assert_eq!(z.remove_ranks(1, 4), 3);
+            assert_eq!(z.len(), n - 3);
+        }
+    }
+
+    #[test]
+    fn packed_scores_round_trip() {
+        for s in [
+            0.0,
+            1.0,
+            -1.0,
+            1.5,
+            4503599627370496.0,
+            -1e300,
+            f64::INFINITY,
+            0.1,
+        ] {
+            let mut b = Vec::new();
+            put_score(&mut b, s);
+            let mut at = 0;
+            assert_eq!(get_score(&b, &mut at).to_bits(), s.to_bits());
+            assert_eq!(at, b.len());
+        }
+    }
+
+    #[test]
+    fn converts_past_the_limits() {
+        let mut z = ZSet::new();
+        z.insert(
+            b"a",
+            1.0,
+            Limits {
+                entries: 1,
+                value: 64,
+            },
+        );
+        assert_eq!(z.encoding(), "listpack");
+        z.insert(
+            b"b",
+            2.0,
+            Limits {
+                entries: 1,
+                value: 64,
+            },
+        );
+        assert_eq!(z.encoding(), "skiplist");
+        let r = Range::Score {
+            min: 1.0,
+            minex: true,
+            max: f64::INFINITY,
+            maxex: false,
+        };
+        assert_eq!(z.first_in_range(&r), Some(1));
+        assert_eq!(z.count_in_range(&r), 1);
+    }
+}
