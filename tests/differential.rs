@@ -76,6 +76,11 @@ fn scenarios_strings() {
 }
 
 #[test]
+fn scenarios_lists() {
+    family("lists");
+}
+
+#[test]
 fn scenarios_keys() {
     family("keys");
 }

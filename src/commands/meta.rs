@@ -501,6 +501,20 @@ pub fn range_key_specs(fullname: &str) -> Vec<RangeKeySpec> {
                 last_key,
                 step,
             });
+        } else if let (Some(begin), Some(first), Some(step), Some(_)) = (
+            inner_int("begin_search", "index"),
+            inner_int("find_keys", "firstkey"),
+            inner_int("find_keys", "keystep"),
+            inner_int("find_keys", "keynumidx"),
+        ) {
+            // A numkeys spec: the command's key finder has already picked the
+            // key positions, so it only has to cover everything after numkeys.
+            out.push(RangeKeySpec {
+                flags,
+                begin: begin + first,
+                last_key: -1,
+                step,
+            });
         }
     }
     out

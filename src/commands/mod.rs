@@ -5,6 +5,7 @@
 
 pub mod connection;
 pub mod keys;
+pub mod list;
 pub mod meta;
 pub mod server;
 pub mod string;

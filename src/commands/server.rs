@@ -457,6 +457,10 @@ fn command_keys<'a>(
         return None;
     }
     let keys = cmd.key_indices(args);
+    if keys.is_empty() && cmd.key_finder.is_some() {
+        ctx.out.err("Invalid arguments specified for command");
+        return None;
+    }
     if keys.is_empty() {
         ctx.out.err("The command has no key arguments");
         return None;

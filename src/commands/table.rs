@@ -3,13 +3,16 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, server, string, transaction, Ctx, KeyIndices};
+use super::{connection, keys, list, server, string, transaction, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub type Handler = fn(&mut Ctx<'_>, &mut Store<'_>);
+
+/// Key positions computed from the arguments (see `CommandSpec::key_finder`).
+pub type KeyFinder = fn(&[&[u8]]) -> KeyIndices;
 
 /// Command flags, in the order COMMAND INFO prints them.
 pub mod f {
@@ -121,6 +124,9 @@ pub struct CommandSpec {
     pub categories: u32,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
+    /// Finds the keys of commands whose key positions depend on their
+    /// arguments (numkeys); first/last/step are then 0 as in Redis.
+    pub key_finder: Option<KeyFinder>,
 }
 
 impl CommandSpec {
@@ -150,6 +156,9 @@ impl CommandSpec {
 
     /// Positions of the key arguments, from first/last/step.
     pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
+        if let Some(find) = self.key_finder {
+            return find(args);
+        }
         let mut out = KeyIndices::new();
         if self.first_key <= 0 {
             return out;
@@ -182,6 +191,7 @@ macro_rules! cmd {
             categories: $cats,
             handler: $handler,
             subcommands: &[],
+            key_finder: None,
         }
     };
 }
@@ -199,6 +209,7 @@ macro_rules! container {
             categories: $cats,
             handler: $handler,
             subcommands: &[$(CommandSpec { parent: $name, ..$sub },)*],
+            key_finder: None,
         }
     };
 }
@@ -993,6 +1004,146 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         ]
     ),
+    // --- lists
+    cmd!(
+        "lpush",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpush
+    ),
+    cmd!(
+        "rpush",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpush
+    ),
+    cmd!(
+        "lpushx",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpushx
+    ),
+    cmd!(
+        "rpushx",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpushx
+    ),
+    cmd!(
+        "lpop",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpop
+    ),
+    cmd!(
+        "rpop",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpop
+    ),
+    cmd!(
+        "llen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::FAST,
+        list::llen
+    ),
+    cmd!(
+        "lrange",
+        4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lrange
+    ),
+    cmd!(
+        "lindex",
+        3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lindex
+    ),
+    cmd!(
+        "lset",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lset
+    ),
+    cmd!(
+        "lrem",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lrem
+    ),
+    cmd!(
+        "ltrim",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::ltrim
+    ),
+    cmd!(
+        "linsert",
+        5,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::linsert
+    ),
+    cmd!(
+        "lpos",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lpos
+    ),
+    cmd!(
+        "lmove",
+        5,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lmove
+    ),
+    cmd!(
+        "rpoplpush",
+        3,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::rpoplpush
+    ),
+    CommandSpec {
+        key_finder: Some(list::lmpop_keys),
+        ..cmd!(
+            "lmpop",
+            -4,
+            f::WRITE | f::MOVABLE_KEYS,
+            [0, 0, 0],
+            acl::WRITE | acl::LIST | acl::SLOW,
+            list::lmpop
+        )
+    },
 ];
 
 /// A container (CONFIG, CLIENT...) called without a subcommand is an arity

@@ -8,6 +8,7 @@
 
 pub mod dict;
 pub mod entry;
+pub mod list;
 pub mod value;
 
 pub use dict::{Dict, Live};

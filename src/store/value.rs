@@ -5,6 +5,7 @@
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
+    List(super::list::List),
 }
 
 impl Value {
@@ -12,6 +13,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
@@ -19,6 +21,8 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(_) => "raw",
+            // Redis 7.0 keeps every list a quicklist, however small.
+            Value::List(_) => "quicklist",
         }
     }
 }
