@@ -100,6 +100,11 @@ fn scenarios_server() {
     family("server");
 }
 
+#[test]
+fn scenarios_hashes() {
+    family("hashes");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -129,4 +134,9 @@ fn random_keys() {
 #[test]
 fn random_expire() {
     random::run_family("expire", random::expire_cmd());
+}
+
+#[test]
+fn random_hashes() {
+    random::run_family("hashes", random::hashes_cmd());
 }

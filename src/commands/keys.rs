@@ -217,20 +217,45 @@ pub struct ScanOptions<'a> {
     pub type_filter: Option<&'a [u8]>,
 }
 
+impl ScanOptions<'_> {
+    /// Whether `name` passes the MATCH pattern.
+    pub fn matches(&self, name: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob_match(p, name, false))
+    }
+}
+
 /// Parses `cursor [MATCH p] [COUNT n] [TYPE t]` starting at argument `at`.
 pub fn parse_scan<'a>(ctx: &mut Ctx<'a>, at: usize, allow_type: bool) -> Option<ScanOptions<'a>> {
-    let args = ctx.args;
-    let Some(cursor) = parse_cursor(args[at]) else {
+    let cursor = scan_cursor(ctx, at)?;
+    scan_options(ctx, cursor, at + 1, allow_type)
+}
+
+/// The cursor argument at `at`, or None after replying "invalid cursor".
+/// HSCAN and friends parse it before looking their key up, and the options
+/// only once the key exists, as Redis does.
+pub fn scan_cursor(ctx: &mut Ctx, at: usize) -> Option<u64> {
+    let cursor = parse_cursor(ctx.args[at]);
+    if cursor.is_none() {
         ctx.out.err("invalid cursor");
-        return None;
-    };
+    }
+    cursor
+}
+
+/// Parses `[MATCH p] [COUNT n] [TYPE t]` from argument `from` on.
+pub fn scan_options<'a>(
+    ctx: &mut Ctx<'a>,
+    cursor: u64,
+    from: usize,
+    allow_type: bool,
+) -> Option<ScanOptions<'a>> {
+    let args = ctx.args;
     let mut opts = ScanOptions {
         cursor,
         pattern: None,
         count: 10,
         type_filter: None,
     };
-    let mut i = at + 1;
+    let mut i = from;
     while i < args.len() {
         let has_value = i + 1 < args.len();
         if eq_ignore_case(args[i], "count") && has_value {
@@ -276,7 +301,7 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
                         expired.push(e.key().to_vec());
                         return;
                     }
-                    if opts.pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
+                    if !opts.matches(e.key()) {
                         return;
                     }
                     if opts

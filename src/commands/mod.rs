@@ -4,6 +4,7 @@
 //! shards of the command's keys and calls its handler.
 
 pub mod connection;
+pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod meta;

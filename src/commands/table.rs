@@ -1004,6 +1004,135 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         ]
     ),
+    // ---- hashes ----
+    cmd!(
+        "hset",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hset
+    ),
+    cmd!(
+        "hsetnx",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hsetnx
+    ),
+    cmd!(
+        "hmset",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hmset
+    ),
+    cmd!(
+        "hget",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hget
+    ),
+    cmd!(
+        "hmget",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hmget
+    ),
+    cmd!(
+        "hgetall",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hgetall
+    ),
+    cmd!(
+        "hkeys",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hkeys
+    ),
+    cmd!(
+        "hvals",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hvals
+    ),
+    cmd!(
+        "hdel",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hdel
+    ),
+    cmd!(
+        "hlen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hlen
+    ),
+    cmd!(
+        "hexists",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hexists
+    ),
+    cmd!(
+        "hstrlen",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::FAST,
+        super::hash::hstrlen
+    ),
+    cmd!(
+        "hincrby",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hincrby
+    ),
+    cmd!(
+        "hincrbyfloat",
+        4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HASH | acl::FAST,
+        super::hash::hincrbyfloat
+    ),
+    cmd!(
+        "hrandfield",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hrandfield
+    ),
+    cmd!(
+        "hscan",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::HASH | acl::SLOW,
+        super::hash::hscan
+    ),
     // --- lists
     cmd!(
         "lpush",

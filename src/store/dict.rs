@@ -211,7 +211,7 @@ impl Dict {
 
     /// Visits one bucket at `cursor` and returns the next cursor (0 = done),
     /// with Redis's reverse-binary increment.
-    pub fn scan_bucket(&self, cursor: u64, mut f: impl FnMut(&Entry)) -> u64 {
+    pub fn scan_bucket<'d>(&'d self, cursor: u64, mut f: impl FnMut(&'d Entry)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }

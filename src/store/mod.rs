@@ -8,6 +8,7 @@
 
 pub mod dict;
 pub mod entry;
+pub mod hash;
 pub mod list;
 pub mod value;
 

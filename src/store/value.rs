@@ -2,9 +2,12 @@
 //! place (APPEND, SETRANGE grow them with amortised reallocation, Redis's
 //! `raw` encoding) and, as their issues land, the collection types.
 
+use super::hash::Hash;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
+    Hash(Hash),
     List(super::list::List),
 }
 
@@ -13,6 +16,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
             Value::List(_) => "list",
         }
     }
@@ -21,6 +25,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(_) => "raw",
+            Value::Hash(h) => h.encoding(),
             // Redis 7.0 keeps every list a quicklist, however small.
             Value::List(_) => "quicklist",
         }

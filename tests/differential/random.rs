@@ -136,14 +136,11 @@ fn with_opts(s: BoxedStrategy<Cmd>) -> BoxedStrategy<Cmd> {
 }
 
 fn collections() -> Vec<BoxedStrategy<Cmd>> {
+    let mut v = vec![cmd("HSET", vec![key(), val(), val()])];
     if std::env::var("RUSSET_DIFF_PENDING").is_ok_and(|v| v == "1") {
-        vec![
-            cmd("RPUSH", vec![key(), val()]),
-            cmd("HSET", vec![key(), val(), val()]),
-        ]
-    } else {
-        Vec::new()
+        v.push(cmd("RPUSH", vec![key(), val()]));
     }
+    v
 }
 
 pub fn strings_cmd() -> BoxedStrategy<Cmd> {
@@ -304,6 +301,71 @@ pub fn expire_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+pub fn hashes_cmd() -> BoxedStrategy<Cmd> {
+    let field = || pick(&[b"f", b"g", b"h", b""]);
+    let long = || {
+        pick(&[
+            b"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+            b"x",
+        ])
+    };
+    let count = || pick(&[b"0", b"1", b"2", b"5", b"-1", b"-3", b"x"]);
+    let mut v = vec![
+        cmd("HSET", vec![key(), field(), val()]),
+        cmd("HSET", vec![key(), field(), val(), field(), val()]),
+        cmd("HSET", vec![key(), field()]),
+        cmd("HSET", vec![key(), long(), long()]),
+        cmd("HMSET", vec![key(), field(), val()]),
+        cmd("HSETNX", vec![key(), field(), val()]),
+        cmd("HGET", vec![key(), field()]),
+        cmd("HMGET", vec![key(), field(), field()]),
+        cmd("HGETALL", vec![key()]),
+        cmd("HKEYS", vec![key()]),
+        cmd("HVALS", vec![key()]),
+        cmd("HDEL", vec![key(), field(), field()]),
+        cmd("HLEN", vec![key()]),
+        cmd("HEXISTS", vec![key(), field()]),
+        cmd("HSTRLEN", vec![key(), field()]),
+        cmd("HINCRBY", vec![key(), field(), int()]),
+        cmd("HINCRBYFLOAT", vec![key(), field(), float()]),
+        cmd("HRANDFIELD", vec![key()]),
+        cmd("HRANDFIELD", vec![key(), count()]),
+        cmd(
+            "HRANDFIELD",
+            vec![key(), count(), pick(&[b"WITHVALUES", b"x"])],
+        ),
+        with_opts(cmd(
+            "HSCAN",
+            vec![
+                key(),
+                pick(&[b"0", b"x"]),
+                opts(
+                    &["MATCH f", "MATCH *", "COUNT 1000", "COUNT 0", "TYPE hash"],
+                    2,
+                ),
+            ],
+        )),
+        cmd(
+            "CONFIG SET hash-max-listpack-entries",
+            vec![pick(&[b"0", b"2", b"512"])],
+        ),
+        cmd(
+            "CONFIG SET hash-max-listpack-value",
+            vec![pick(&[b"0", b"3", b"64"])],
+        ),
+        cmd("OBJECT ENCODING", vec![key()]),
+        cmd("SET", vec![key(), val()]),
+        cmd("GET", vec![key()]),
+        cmd("DEL", vec![key()]),
+        cmd("EXISTS", vec![key()]),
+        cmd("TYPE", vec![key()]),
+        cmd("COPY", vec![key(), key()]),
+        cmd("RENAME", vec![key(), key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
 /// How a randomly generated command's reply is compared.
 pub fn mode_for(c: &Cmd) -> Mode {
     let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
@@ -313,6 +375,12 @@ pub fn mode_for(c: &Cmd) -> Mode {
         "KEYS" => Mode::Set,
         "SCAN" => Mode::Scan,
         "RANDOMKEY" => Mode::Type,
+        // Past the listpack limits the field order is the hash table's.
+        "HGETALL" => Mode::Pairs,
+        "HKEYS" | "HVALS" => Mode::Set,
+        "HSCAN" => Mode::Scan,
+        "HRANDFIELD" if c.len() == 2 => Mode::Type,
+        "HRANDFIELD" => Mode::Len,
         _ => Mode::Exact,
     }
 }
