@@ -211,7 +211,14 @@ impl List {
                 n.buf.extend(framed(data));
                 n.count += 1;
             }
-            _ => self.nodes.push_back(Node::new(data)),
+            full => {
+                // A node is done growing once it is full: drop the slack of
+                // its amortised growth.
+                if let Some(n) = full {
+                    n.buf.shrink_to_fit();
+                }
+                self.nodes.push_back(Node::new(data));
+            }
         }
         self.len += 1;
     }
@@ -223,7 +230,12 @@ impl List {
                 n.buf.splice(0..0, framed(data));
                 n.count += 1;
             }
-            _ => self.nodes.push_front(Node::new(data)),
+            full => {
+                if let Some(n) = full {
+                    n.buf.shrink_to_fit();
+                }
+                self.nodes.push_front(Node::new(data));
+            }
         }
         self.len += 1;
     }
@@ -719,6 +731,18 @@ mod tests {
         }
         check(&l, &m);
         assert!(l.nodes.iter().all(|n| n.count <= 3));
+    }
+
+    #[test]
+    fn small_elements_cost_two_bytes_of_framing() {
+        let mut l = List::new();
+        let n = 100_000;
+        for i in 0..n {
+            l.push_back(format!("{:08}", i).as_bytes(), Fill::default());
+        }
+        let per = l.allocated() as f64 / n as f64;
+        assert!(per < 10.5, "{per} bytes per 8-byte element");
+        assert!(l.nodes.iter().all(|n| n.buf.len() <= 8192));
     }
 
     #[test]
