@@ -62,8 +62,21 @@ impl Counter {
     }
 }
 
+/// Per-command figures for INFO commandstats.
+#[derive(Default)]
+pub struct CommandStat {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
 #[derive(Default)]
 pub struct ServerStats {
+    /// Keyed by the address of the command's static table entry.
+    pub per_command: std::collections::HashMap<usize, CommandStat, ahash::RandomState>,
+    /// Error replies by error code (INFO errorstats).
+    pub errors: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     pub commands: Counter,
     pub connections_received: Counter,
     pub rejected_connections: Counter,
@@ -74,7 +87,62 @@ pub struct ServerStats {
 }
 
 impl ServerStats {
+    pub fn new() -> ServerStats {
+        let mut stats = ServerStats::default();
+        for c in crate::commands::table::COMMANDS {
+            for spec in std::iter::once(c).chain(c.subcommands.iter()) {
+                stats
+                    .per_command
+                    .insert(spec as *const _ as usize, CommandStat::default());
+            }
+        }
+        stats
+    }
+
+    pub fn command(&self, cmd: &crate::commands::CommandSpec) -> Option<&CommandStat> {
+        self.per_command.get(&(cmd as *const _ as usize))
+    }
+
+    /// Accounts one command: its stage and, from its reply, whether it failed.
+    pub fn record(&self, stage: &crate::commands::Stage, reply: &[u8]) {
+        use crate::commands::Stage;
+        let error_code = (reply.first() == Some(&b'-')).then(|| {
+            let end = reply
+                .iter()
+                .position(|&c| c == b' ' || c == b'\r')
+                .unwrap_or(reply.len());
+            String::from_utf8_lossy(&reply[1..end]).into_owned()
+        });
+        match stage {
+            Stage::Ran(cmd, took) => {
+                if let Some(s) = self.command(cmd) {
+                    s.calls.fetch_add(1, Ordering::Relaxed);
+                    s.usec.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+                    if error_code.is_some() {
+                        s.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Stage::Rejected(cmd) => {
+                if let Some(s) = self.command(cmd) {
+                    s.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Stage::Unknown | Stage::Queued => {}
+        }
+        if let Some(code) = error_code {
+            self.total_error_replies.incr();
+            *self.errors.lock().entry(code).or_insert(0) += 1;
+        }
+    }
+
     pub fn reset(&self) {
+        for s in self.per_command.values() {
+            for c in [&s.calls, &s.usec, &s.rejected, &s.failed] {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+        self.errors.lock().clear();
         for c in [
             &self.commands,
             &self.connections_received,

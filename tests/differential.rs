@@ -101,6 +101,11 @@ fn scenarios_server() {
 }
 
 #[test]
+fn scenarios_sets() {
+    family("sets");
+}
+
+#[test]
 fn scenarios_hashes() {
     family("hashes");
 }
@@ -141,6 +146,11 @@ fn random_keys() {
 #[test]
 fn random_expire() {
     random::run_family("expire", random::expire_cmd());
+}
+
+#[test]
+fn random_sets() {
+    random::run_family("sets", random::sets_cmd());
 }
 
 #[test]

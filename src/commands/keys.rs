@@ -278,6 +278,38 @@ pub fn scan_options<'a>(
     Some(opts)
 }
 
+/// One SSCAN/HSCAN/ZSCAN call over a collection's hashtable: visits buckets
+/// until `count` elements were seen (before MATCH filtering, as Redis counts)
+/// or ten times that many buckets; `emit` gets the entries that match.
+/// Returns the next cursor (0 when done).
+pub fn scan_dict(dict: &store::Dict, opts: &ScanOptions, mut emit: impl FnMut(&Entry)) -> u64 {
+    let mut cursor = opts.cursor;
+    let mut seen = 0;
+    let mut budget = opts.count.saturating_mul(10);
+    loop {
+        cursor = dict.scan_bucket(cursor, |e| {
+            seen += 1;
+            if opts.matches(e.key()) {
+                emit(e);
+            }
+        });
+        budget = budget.saturating_sub(1);
+        if cursor == 0 || budget == 0 || seen >= opts.count {
+            return cursor;
+        }
+    }
+}
+
+/// The reply of a SCAN-like command: `[cursor, [items]]`.
+pub fn reply_scan<'i>(ctx: &mut Ctx, cursor: u64, items: impl ExactSizeIterator<Item = &'i [u8]>) {
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+    ctx.out.array(items.len());
+    for i in items {
+        ctx.out.bulk(i);
+    }
+}
+
 /// SCAN over the sharded keyspace. The cursor packs the shard in its low
 /// SHARD_BITS and that shard table's reverse-binary cursor above them, so
 /// each call locks one shard at a time and Redis's guarantee holds per shard.
@@ -334,12 +366,7 @@ pub fn scan(ctx: &mut Ctx, db: &mut Store) {
             break (shard as u64, false);
         }
     };
-    ctx.out.array(2);
-    ctx.out.bulk(itoa::Buffer::new().format(next.0).as_bytes());
-    ctx.out.array(found.len());
-    for k in &found {
-        ctx.out.bulk(k);
-    }
+    reply_scan(ctx, next.0, found.iter().map(Vec::as_slice));
 }
 
 pub fn randomkey(ctx: &mut Ctx, db: &mut Store) {

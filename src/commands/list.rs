@@ -3,7 +3,7 @@
 //! Argument checks happen in Redis's order (some before the key lookup, some
 //! after), since that decides which error a client sees.
 
-use super::{Ctx, KeyIndices};
+use super::Ctx;
 use crate::config;
 use crate::store::list::{Fill, List};
 use crate::store::{NewValue, Store, Value, ValueRef};
@@ -459,42 +459,6 @@ pub fn rpoplpush(ctx: &mut Ctx, db: &mut Store) {
     move_element(ctx, db, false, true);
 }
 
-/// A numkeys argument the way Redis's key finder reads it: string2ll, else
-/// C's atoi (leading blanks, sign, digits, garbage ignored).
-fn lenient_numkeys(arg: &[u8]) -> i64 {
-    if let Some(n) = parse_i64(arg) {
-        return n;
-    }
-    let s = arg.trim_ascii_start();
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = digits
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |n, &c| {
-            n.saturating_mul(10).saturating_add((c - b'0') as i64)
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
-
-/// Key positions of LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]:
-/// none when numkeys is not a positive count that fits the arguments.
-pub fn lmpop_keys(args: &[&[u8]]) -> KeyIndices {
-    let n = args.get(1).map_or(0, |a| lenient_numkeys(a));
-    let avail = args.len().saturating_sub(2) as i64;
-    if n < 1 || n > avail {
-        return KeyIndices::new();
-    }
-    (2..2 + n as usize).collect()
-}
-
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first
 /// non-empty list, replying [key, [elements]].
 pub fn lmpop(ctx: &mut Ctx, db: &mut Store) {
@@ -561,19 +525,5 @@ mod tests {
         assert_eq!(resolve_index(-4, 3), None);
         assert_eq!(resolve_index(3, 3), None);
         assert_eq!(resolve_index(i64::MIN, 3), None);
-    }
-
-    #[test]
-    fn lmpop_key_finder_reads_numkeys_like_redis() {
-        let args: Vec<&[u8]> = vec![b"lmpop", b"2", b"a", b"b", b"left"];
-        assert_eq!(lmpop_keys(&args).as_slice(), &[2, 3]);
-        let args: Vec<&[u8]> = vec![b"lmpop", b"3", b"a", b"b", b"left"];
-        assert_eq!(lmpop_keys(&args).as_slice(), &[2, 3, 4]);
-        for bad in [&b"0"[..], b"x", b"-1", b"4", b"9223372036854775807"] {
-            let args: Vec<&[u8]> = vec![b"lmpop", bad, b"a", b"b", b"left"];
-            assert!(lmpop_keys(&args).is_empty());
-        }
-        let args: Vec<&[u8]> = vec![b"lmpop", b" 1x", b"a", b"left"];
-        assert_eq!(lmpop_keys(&args).as_slice(), &[2]);
     }
 }

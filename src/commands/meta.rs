@@ -490,6 +490,21 @@ pub fn range_key_specs(fullname: &str) -> Vec<RangeKeySpec> {
                 _ => None,
             }
         };
+        // A "keynum" spec (SINTERCARD numkeys key...): its keys run from
+        // just after the count; the caller already knows where they end.
+        if let (Some(index), Some(first), Some(step)) = (
+            inner_int("begin_search", "index"),
+            inner_int("find_keys", "firstkey"),
+            inner_int("find_keys", "keystep"),
+        ) {
+            out.push(RangeKeySpec {
+                flags,
+                begin: index + first,
+                last_key: -1,
+                step,
+            });
+            continue;
+        }
         if let (Some(begin), Some(last_key), Some(step)) = (
             inner_int("begin_search", "index"),
             inner_int("find_keys", "lastkey"),
@@ -499,20 +514,6 @@ pub fn range_key_specs(fullname: &str) -> Vec<RangeKeySpec> {
                 flags,
                 begin,
                 last_key,
-                step,
-            });
-        } else if let (Some(begin), Some(first), Some(step), Some(_)) = (
-            inner_int("begin_search", "index"),
-            inner_int("find_keys", "firstkey"),
-            inner_int("find_keys", "keystep"),
-            inner_int("find_keys", "keynumidx"),
-        ) {
-            // A numkeys spec: the command's key finder has already picked the
-            // key positions, so it only has to cover everything after numkeys.
-            out.push(RangeKeySpec {
-                flags,
-                begin: begin + first,
-                last_key: -1,
                 step,
             });
         }

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod list;
 pub mod meta;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -72,15 +73,35 @@ pub enum After {
     Shutdown,
 }
 
+/// How far a command got, for INFO commandstats/errorstats.
+pub enum Stage {
+    Unknown,
+    Rejected(&'static CommandSpec),
+    Queued,
+    Ran(&'static CommandSpec, std::time::Duration),
+}
+
 /// Runs one command, appending its reply to `out`.
 pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) -> After {
     srv.stats.commands.incr();
+    let start = out.len();
+    let (after, stage) = dispatch(srv, client, args, out);
+    srv.stats.record(&stage, &out[start..]);
+    after
+}
+
+fn dispatch(
+    srv: &Server,
+    client: &mut Client,
+    args: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> (After, Stage) {
     let resp = client.resp;
     let mut reply = Reply::new(out, resp);
     let Some(cmd) = lookup(args) else {
         reject_unknown(&mut reply, args);
         transaction::abort_queueing(client);
-        return After::Continue;
+        return (After::Continue, Stage::Unknown);
     };
     if !cmd.arity_ok(args.len()) {
         transaction::abort_queueing(client);
@@ -88,21 +109,21 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
             "wrong number of arguments for '{}' command",
             cmd.fullname()
         ));
-        return After::Continue;
+        return (After::Continue, Stage::Rejected(cmd));
     }
     if cmd.has(table::f::PROTECTED)
         && !server::protected_allowed(srv, client, config::ENABLE_DEBUG_COMMAND)
     {
         reply.err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-        return After::Continue;
+        return (After::Continue, Stage::Rejected(cmd));
     }
     if !client.authenticated && !cmd.has(table::f::NO_AUTH) && srv.auth_required() {
         reply.error("NOAUTH Authentication required.");
-        return After::Continue;
+        return (After::Continue, Stage::Rejected(cmd));
     }
     client.handle.set_last_command(cmd);
     if client.multi.is_some() && transaction::queue(client, cmd, args, &mut reply) {
-        return After::Continue;
+        return (After::Continue, Stage::Queued);
     }
     let now = crate::util::now_ms();
     let ks = &srv.keyspace;
@@ -124,10 +145,12 @@ pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<
         args,
         cmd,
     };
+    let started = std::time::Instant::now();
     (cmd.handler)(&mut ctx, &mut store);
+    let took = started.elapsed();
     let after = ctx.client.after;
     ctx.client.after = After::Continue;
-    after
+    (after, Stage::Ran(cmd, took))
 }
 
 fn reject_unknown(reply: &mut Reply, args: &[&[u8]]) {

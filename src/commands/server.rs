@@ -49,6 +49,9 @@ pub fn subcommand_syntax_error(ctx: &mut Ctx, container: &str) {
 
 // ---- INFO ----
 
+/// Sections `INFO all` adds to the default ones.
+const EXTRA_SECTIONS: &[&str] = &["commandstats", "errorstats"];
+
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -66,9 +69,13 @@ pub fn info(ctx: &mut Ctx, db: &mut Store) {
     for a in &ctx.args[1..] {
         let s = String::from_utf8_lossy(a).to_ascii_lowercase();
         match s.as_str() {
-            "all" | "everything" | "default" => {
-                wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()))
-            }
+            "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" | "everything" => wanted.extend(
+                DEFAULT_SECTIONS
+                    .iter()
+                    .chain(EXTRA_SECTIONS)
+                    .map(|s| s.to_string()),
+            ),
             _ => wanted.push(s),
         }
     }
@@ -236,6 +243,46 @@ fn info_text(ctx: &Ctx, db: &mut Store, wanted: &[String]) -> String {
             "used_cpu_sys:{:.6}\r\nused_cpu_user:{:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n",
             sys, user
         );
+    });
+    section("Commandstats", &|o| {
+        for c in COMMANDS {
+            for spec in std::iter::once(c).chain(c.subcommands.iter()) {
+                let Some(s) = srv.stats.command(spec) else {
+                    continue;
+                };
+                let (calls, usec) = (
+                    s.calls.load(Ordering::Relaxed),
+                    s.usec.load(Ordering::Relaxed),
+                );
+                let (rejected, failed) = (
+                    s.rejected.load(Ordering::Relaxed),
+                    s.failed.load(Ordering::Relaxed),
+                );
+                if calls + rejected + failed == 0 {
+                    continue;
+                }
+                let per_call = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    o,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+                    spec.fullname(),
+                    calls,
+                    usec,
+                    per_call,
+                    rejected,
+                    failed
+                );
+            }
+        }
+    });
+    section("Errorstats", &|o| {
+        for (code, count) in srv.stats.errors.lock().iter() {
+            let _ = write!(o, "errorstat_{}:count={}\r\n", code, count);
+        }
     });
     section("Cluster", &|o| o.push_str("cluster_enabled:0\r\n"));
     section("Keyspace", &|o| {
@@ -457,12 +504,12 @@ fn command_keys<'a>(
         return None;
     }
     let keys = cmd.key_indices(args);
-    if keys.is_empty() && cmd.key_finder.is_some() {
-        ctx.out.err("Invalid arguments specified for command");
-        return None;
-    }
     if keys.is_empty() {
-        ctx.out.err("The command has no key arguments");
+        if cmd.takes_keys() {
+            ctx.out.err("Invalid arguments specified for command");
+        } else {
+            ctx.out.err("The command has no key arguments");
+        }
         return None;
     }
     Some((args, cmd, keys))

@@ -3,16 +3,13 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, list, server, string, transaction, Ctx, KeyIndices};
+use super::{connection, keys, list, server, set, string, transaction, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub type Handler = fn(&mut Ctx<'_>, &mut Store<'_>);
-
-/// Key positions computed from the arguments (see `CommandSpec::key_finder`).
-pub type KeyFinder = fn(&[&[u8]]) -> KeyIndices;
 
 /// Command flags, in the order COMMAND INFO prints them.
 pub mod f {
@@ -121,12 +118,13 @@ pub struct CommandSpec {
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// For commands whose keys are counted by an argument (Redis's "keynum"
+    /// key spec, e.g. SINTERCARD numkeys key...): the index of that count,
+    /// the keys following it; 0 for none.
+    pub numkeys_at: usize,
     pub categories: u32,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
-    /// Finds the keys of commands whose key positions depend on their
-    /// arguments (numkeys); first/last/step are then 0 as in Redis.
-    pub key_finder: Option<KeyFinder>,
 }
 
 impl CommandSpec {
@@ -154,12 +152,12 @@ impl CommandSpec {
         }
     }
 
-    /// Positions of the key arguments, from first/last/step.
+    /// Positions of the key arguments, from first/last/step and numkeys.
     pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
-        if let Some(find) = self.key_finder {
-            return find(args);
-        }
         let mut out = KeyIndices::new();
+        if self.numkeys_at > 0 {
+            out.extend(self.counted_keys(args));
+        }
         if self.first_key <= 0 {
             return out;
         }
@@ -176,6 +174,24 @@ impl CommandSpec {
         }
         out
     }
+
+    /// The keys counted by argument `numkeys_at`; none when the count is not
+    /// a positive integer or exceeds the arguments (the command then fails
+    /// before touching any key).
+    fn counted_keys(&self, args: &[&[u8]]) -> std::ops::Range<usize> {
+        let at = self.numkeys_at;
+        let n = args
+            .get(at)
+            .and_then(|a| crate::util::parse_i64(a))
+            .filter(|&n| n > 0 && n as u64 <= (args.len() - at - 1) as u64)
+            .unwrap_or(0) as usize;
+        at + 1..at + 1 + n
+    }
+
+    /// Whether the command has key arguments at all (COMMAND GETKEYS).
+    pub fn takes_keys(&self) -> bool {
+        self.first_key > 0 || self.numkeys_at > 0
+    }
 }
 
 macro_rules! cmd {
@@ -188,10 +204,10 @@ macro_rules! cmd {
             first_key: $first,
             last_key: $last,
             step: $step,
+            numkeys_at: 0,
             categories: $cats,
             handler: $handler,
             subcommands: &[],
-            key_finder: None,
         }
     };
 }
@@ -206,10 +222,10 @@ macro_rules! container {
             first_key: 0,
             last_key: 0,
             step: 0,
+            numkeys_at: 0,
             categories: $cats,
             handler: $handler,
             subcommands: &[$(CommandSpec { parent: $name, ..$sub },)*],
-            key_finder: None,
         }
     };
 }
@@ -1004,6 +1020,146 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         ]
     ),
+    // ---- sets ----
+    cmd!(
+        "sadd",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SET | acl::FAST,
+        set::sadd
+    ),
+    cmd!(
+        "srem",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SET | acl::FAST,
+        set::srem
+    ),
+    cmd!(
+        "smembers",
+        2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::smembers
+    ),
+    cmd!(
+        "sismember",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::FAST,
+        set::sismember
+    ),
+    cmd!(
+        "smismember",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::FAST,
+        set::smismember
+    ),
+    cmd!(
+        "scard",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::FAST,
+        set::scard
+    ),
+    cmd!(
+        "spop",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::SET | acl::FAST,
+        set::spop
+    ),
+    cmd!(
+        "srandmember",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::srandmember
+    ),
+    cmd!(
+        "smove",
+        4,
+        f::WRITE | f::FAST,
+        [1, 2, 1],
+        acl::WRITE | acl::SET | acl::FAST,
+        set::smove
+    ),
+    cmd!(
+        "sunion",
+        -2,
+        f::READONLY,
+        [1, -1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::sunion
+    ),
+    cmd!(
+        "sinter",
+        -2,
+        f::READONLY,
+        [1, -1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::sinter
+    ),
+    cmd!(
+        "sdiff",
+        -2,
+        f::READONLY,
+        [1, -1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::sdiff
+    ),
+    cmd!(
+        "sunionstore",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 1],
+        acl::WRITE | acl::SET | acl::SLOW,
+        set::sunionstore
+    ),
+    cmd!(
+        "sinterstore",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 1],
+        acl::WRITE | acl::SET | acl::SLOW,
+        set::sinterstore
+    ),
+    cmd!(
+        "sdiffstore",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 1],
+        acl::WRITE | acl::SET | acl::SLOW,
+        set::sdiffstore
+    ),
+    CommandSpec {
+        numkeys_at: 1,
+        ..cmd!(
+            "sintercard",
+            -3,
+            f::READONLY | f::MOVABLE_KEYS,
+            [0, 0, 0],
+            acl::READ | acl::SET | acl::SLOW,
+            set::sintercard
+        )
+    },
+    cmd!(
+        "sscan",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::SLOW,
+        set::sscan
+    ),
     // ---- hashes ----
     cmd!(
         "hset",
@@ -1263,7 +1419,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         list::rpoplpush
     ),
     CommandSpec {
-        key_finder: Some(list::lmpop_keys),
+        numkeys_at: 1,
         ..cmd!(
             "lmpop",
             -4,

@@ -17,29 +17,34 @@ use tokio::net::TcpStream;
 
 const READ_CHUNK: usize = 16 * 1024;
 
-pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let laddr = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+/// Admits a just-accepted connection, in accept order: client ids increase
+/// with connection order (as Redis documents) and `maxclients` is checked
+/// against a registry that already counts every earlier connection.
+pub fn admit(srv: &Arc<Server>, stream: TcpStream, peer: SocketAddr) {
     let (maxclients, protected) = {
         let c = srv.config.read();
         let protected = c.flag(config::PROTECTED_MODE) && c.text(config::REQUIREPASS).is_empty();
         (c.num(config::MAXCLIENTS) as usize, protected)
     };
-    if srv.clients.len() >= maxclients {
+    let refusal: Option<&'static [u8]> = if srv.clients.len() >= maxclients {
+        Some(b"-ERR max number of clients reached\r\n")
+    } else if protected && !peer.ip().is_loopback() {
+        Some(PROTECTED_MODE_ERROR)
+    } else {
+        None
+    };
+    if let Some(msg) = refusal {
         srv.stats.rejected_connections.incr();
-        let _ = stream
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
+        tokio::spawn(async move {
+            let mut stream = stream;
+            let _ = stream.write_all(msg).await;
+        });
         return;
     }
-    if protected && !peer.ip().is_loopback() {
-        srv.stats.rejected_connections.incr();
-        let _ = stream.write_all(PROTECTED_MODE_ERROR).await;
-        return;
-    }
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let handle = Arc::new(ClientHandle::new(
         srv.next_client_id(),
         peer.to_string(),
@@ -47,6 +52,11 @@ pub async fn serve(srv: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
         now_ms(),
     ));
     srv.clients.add(handle.clone());
+    tokio::spawn(serve(srv.clone(), stream, handle));
+}
+
+async fn serve(srv: Arc<Server>, mut stream: TcpStream, handle: Arc<ClientHandle>) {
+    let _ = stream.set_nodelay(true);
     let mut client = Client::new(handle.clone());
     client.authenticated = !srv.auth_required();
     let result = std::panic::AssertUnwindSafe(session(&srv, &mut stream, &mut client));

@@ -55,7 +55,7 @@ impl Server {
             config: RwLock::new(config),
             keyspace: Keyspace::new(databases),
             clients: Clients::default(),
-            stats: ServerStats::default(),
+            stats: ServerStats::new(),
             started: Instant::now(),
             start_ms: now,
             run_id,
@@ -199,8 +199,7 @@ async fn accept_loop(srv: Arc<Server>, listener: TcpListener) {
         match accepted {
             Ok((stream, peer)) => {
                 srv.stats.connections_received.incr();
-                let srv = srv.clone();
-                tokio::spawn(async move { connection::serve(srv, stream, peer).await });
+                connection::admit(&srv, stream, peer);
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.

@@ -259,38 +259,53 @@ impl Dict {
         (next, seen, removed)
     }
 
-    /// A uniformly chosen bucket's random entry, like Redis's dictGetFairRandomKey.
+    /// A random entry, close to uniform: a random bucket, then a position
+    /// drawn below max(chain length, 4) that must land inside the chain, so
+    /// members of long chains are not favoured less than others (chains
+    /// are rarely longer than 4 at this load factor).
     pub fn random_entry(&self, rng: &mut impl Rng) -> Option<&Entry> {
         if self.len == 0 {
             return None;
         }
         let cap = self.buckets.len();
-        // The table is at least 1/10 full, so a few probes find a bucket; fall
-        // back to a walk from a random start so this always terminates.
+        // The table is at least 1/10 full, so this succeeds within a few
+        // dozen probes; after that, take any entry of a bucket from a random
+        // start so this always terminates.
         let mut idx = rng.gen_range(0..cap);
         for probe in 0.. {
-            if self.buckets[idx].is_some() {
-                break;
+            let chain = self.chain_len(idx);
+            if chain > 0 {
+                let pick = rng.gen_range(0..chain.max(4));
+                if pick < chain || probe >= 1000 {
+                    return self.chain_entry(idx, pick % chain);
+                }
             }
-            idx = if probe < 64 {
+            idx = if probe < 1000 {
                 rng.gen_range(0..cap)
             } else {
                 (idx + 1) % cap
             };
         }
-        let mut chain_len = 0;
+        None
+    }
+
+    fn chain_len(&self, idx: usize) -> usize {
+        let mut n = 0;
         let mut cur = self.buckets[idx].as_ref();
         while let Some(e) = cur {
-            chain_len += 1;
+            n += 1;
             cur = e.next().as_ref();
         }
-        let mut pick = rng.gen_range(0..chain_len);
+        n
+    }
+
+    fn chain_entry(&self, idx: usize, mut pos: usize) -> Option<&Entry> {
         let mut cur = self.buckets[idx].as_ref();
         while let Some(e) = cur {
-            if pick == 0 {
+            if pos == 0 {
                 return Some(e);
             }
-            pick -= 1;
+            pos -= 1;
             cur = e.next().as_ref();
         }
         None

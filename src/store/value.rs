@@ -7,6 +7,7 @@ use super::hash::Hash;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Vec<u8>),
+    Set(super::set::Set),
     Hash(Hash),
     List(super::list::List),
 }
@@ -16,6 +17,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Set(_) => "set",
             Value::Hash(_) => "hash",
             Value::List(_) => "list",
         }
@@ -25,6 +27,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(_) => "raw",
+            Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             // Redis 7.0 keeps every list a quicklist, however small.
             Value::List(_) => "quicklist",

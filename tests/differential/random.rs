@@ -137,6 +137,7 @@ fn with_opts(s: BoxedStrategy<Cmd>) -> BoxedStrategy<Cmd> {
 
 fn collections() -> Vec<BoxedStrategy<Cmd>> {
     vec![
+        cmd("SADD", vec![key(), val()]),
         cmd("HSET", vec![key(), val(), val()]),
         cmd("RPUSH", vec![key(), val()]),
     ]
@@ -300,6 +301,50 @@ pub fn expire_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+/// Set commands. Random picks that change the data (SPOP of part of a set)
+/// would make the two servers diverge, so SPOP only takes all or nothing;
+/// SRANDMEMBER is compared by reply length.
+pub fn sets_cmd() -> BoxedStrategy<Cmd> {
+    let count = || pick(&[b"-3", b"-1", b"0", b"1", b"2", b"1000"]);
+    let limit = || opts(&["LIMIT 0", "LIMIT 1", "LIMIT 2"], 1);
+    let mut v = vec![
+        cmd("SADD", vec![key(), val()]),
+        cmd("SADD", vec![key(), val(), val(), val()]),
+        cmd("SADD", vec![key(), int(), int()]),
+        cmd("SREM", vec![key(), val(), val()]),
+        cmd("SMEMBERS", vec![key()]),
+        cmd("SISMEMBER", vec![key(), val()]),
+        cmd("SMISMEMBER", vec![key(), val(), val()]),
+        cmd("SCARD", vec![key()]),
+        cmd("SPOP", vec![key(), pick(&[b"0", b"1000"])]),
+        cmd("SRANDMEMBER", vec![key()]),
+        cmd("SRANDMEMBER", vec![key(), count()]),
+        cmd("SMOVE", vec![key(), key(), val()]),
+        cmd("SUNION", vec![key(), key()]),
+        cmd("SINTER", vec![key(), key(), key()]),
+        cmd("SDIFF", vec![key(), key()]),
+        cmd("SUNIONSTORE", vec![key(), key(), key()]),
+        cmd("SINTERSTORE", vec![key(), key(), key()]),
+        cmd("SDIFFSTORE", vec![key(), key(), key()]),
+        with_opts(cmd("SINTERCARD 2", vec![key(), key(), limit()])),
+        with_opts(cmd(
+            "SSCAN",
+            vec![key(), opts(&["0 COUNT 1000", "0 MATCH 1* COUNT 1000"], 1)],
+        )),
+        cmd("OBJECT ENCODING", vec![key()]),
+        cmd(
+            "CONFIG SET set-max-intset-entries",
+            vec![pick(&[b"0", b"1", b"3", b"512"])],
+        ),
+        cmd("SET", vec![key(), val()]),
+        cmd("DEL", vec![key()]),
+        cmd("TYPE", vec![key()]),
+        cmd("EXISTS", vec![key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
 pub fn hashes_cmd() -> BoxedStrategy<Cmd> {
     let field = || pick(&[b"f", b"g", b"h", b""]);
     let long = || {
@@ -453,6 +498,10 @@ pub fn mode_for(c: &Cmd) -> Mode {
         "KEYS" => Mode::Set,
         "SCAN" => Mode::Scan,
         "RANDOMKEY" => Mode::Type,
+        "SMEMBERS" | "SUNION" | "SINTER" | "SDIFF" | "SPOP" => Mode::Set,
+        "SSCAN" => Mode::Scan,
+        "SRANDMEMBER" if c.len() == 2 => Mode::Type,
+        "SRANDMEMBER" => Mode::Len,
         // Past the listpack limits the field order is the hash table's.
         "HGETALL" => Mode::Pairs,
         "HKEYS" | "HVALS" => Mode::Set,
