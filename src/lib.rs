@@ -13,5 +13,10 @@ pub mod stats;
 pub mod store;
 pub mod util;
 
+/// The library installs the allocator, so every program built on it (the
+/// server, the in-process test servers) reports real `used_memory`.
+#[global_allocator]
+static GLOBAL: alloc::CountingAlloc = alloc::CountingAlloc;
+
 pub use config::Config;
 pub use server::{start_background, Server, ServerHandle};

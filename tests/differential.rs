@@ -13,8 +13,8 @@
 //! (they then pass, printing that they were skipped).
 //!
 //! Other knobs: `RUSSET_DIFF_CASES` (proptest cases per random family, default
-//! 256), `RUSSET_DIFF_PENDING=1` (also run tests/scenarios/pending/*.txt and
-//! add list/hash commands to the random sequences), `RUSSET_DIFF_VERBOSE=1`
+//! 256), `RUSSET_DIFF_PENDING=1` (also run tests/scenarios/pending/*.txt),
+//! `RUSSET_DIFF_VERBOSE=1`
 //! (print every command with the reference reply).
 //!
 //! Validate the harness itself with redis against redis:
@@ -76,6 +76,11 @@ fn scenarios_strings() {
 }
 
 #[test]
+fn scenarios_lists() {
+    family("lists");
+}
+
+#[test]
 fn scenarios_keys() {
     family("keys");
 }
@@ -117,11 +122,18 @@ fn scenarios_pending() {
     if std::env::var("RUSSET_DIFF_PENDING").map_or(true, |v| v != "1") {
         return;
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(scenario_dir().join("pending"))
-        .expect("tests/scenarios/pending")
+    // The directory disappears from git once every pending case has moved
+    // into its family's file.
+    let Ok(dir) = std::fs::read_dir(scenario_dir().join("pending")) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = dir
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
+    if files.is_empty() {
+        return;
+    }
     files.sort();
     run_scenarios("pending", &files);
 }
@@ -144,6 +156,11 @@ fn random_expire() {
 #[test]
 fn random_sets() {
     random::run_family("sets", random::sets_cmd());
+}
+
+#[test]
+fn random_lists() {
+    random::run_family("lists", random::lists_cmd());
 }
 
 #[test]

@@ -5,9 +5,6 @@ use russet::server;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-#[global_allocator]
-static GLOBAL: russet::alloc::CountingAlloc = russet::alloc::CountingAlloc;
-
 fn usage() -> ! {
     println!(
         "Usage: russet-server [/path/to/russet.conf] [--option value ...]\n       \

@@ -6,6 +6,7 @@
 pub mod connection;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod meta;
 pub mod server;
 pub mod set;

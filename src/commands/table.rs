@@ -3,7 +3,7 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, server, set, string, transaction, zset, Ctx, KeyIndices};
+use super::{connection, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -1570,6 +1570,146 @@ pub static COMMANDS: &[CommandSpec] = &[
         zset::zintercard,
         numkeys_at = 1
     ),
+    // --- lists
+    cmd!(
+        "lpush",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpush
+    ),
+    cmd!(
+        "rpush",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpush
+    ),
+    cmd!(
+        "lpushx",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpushx
+    ),
+    cmd!(
+        "rpushx",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpushx
+    ),
+    cmd!(
+        "lpop",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::lpop
+    ),
+    cmd!(
+        "rpop",
+        -2,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::FAST,
+        list::rpop
+    ),
+    cmd!(
+        "llen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::FAST,
+        list::llen
+    ),
+    cmd!(
+        "lrange",
+        4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lrange
+    ),
+    cmd!(
+        "lindex",
+        3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lindex
+    ),
+    cmd!(
+        "lset",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lset
+    ),
+    cmd!(
+        "lrem",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lrem
+    ),
+    cmd!(
+        "ltrim",
+        4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::ltrim
+    ),
+    cmd!(
+        "linsert",
+        5,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::linsert
+    ),
+    cmd!(
+        "lpos",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::LIST | acl::SLOW,
+        list::lpos
+    ),
+    cmd!(
+        "lmove",
+        5,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lmove
+    ),
+    cmd!(
+        "rpoplpush",
+        3,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::rpoplpush
+    ),
+    CommandSpec {
+        numkeys_at: 1,
+        ..cmd!(
+            "lmpop",
+            -4,
+            f::WRITE | f::MOVABLE_KEYS,
+            [0, 0, 0],
+            acl::WRITE | acl::LIST | acl::SLOW,
+            list::lmpop
+        )
+    },
 ];
 
 /// A container (CONFIG, CLIENT...) called without a subcommand is an arity

@@ -9,6 +9,7 @@
 pub mod dict;
 pub mod entry;
 pub mod hash;
+pub mod list;
 pub mod set;
 pub mod value;
 pub mod zset;

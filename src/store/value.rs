@@ -10,6 +10,7 @@ pub enum Value {
     Set(super::set::Set),
     Hash(Hash),
     ZSet(super::zset::ZSet),
+    List(super::list::List),
 }
 
 impl Value {
@@ -20,6 +21,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::Hash(_) => "hash",
             Value::ZSet(_) => "zset",
+            Value::List(_) => "list",
         }
     }
 
@@ -30,6 +32,8 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::ZSet(z) => z.encoding(),
+            // Redis 7.0 keeps every list a quicklist, however small.
+            Value::List(_) => "quicklist",
         }
     }
 }

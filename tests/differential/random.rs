@@ -136,14 +136,11 @@ fn with_opts(s: BoxedStrategy<Cmd>) -> BoxedStrategy<Cmd> {
 }
 
 fn collections() -> Vec<BoxedStrategy<Cmd>> {
-    let mut v = vec![
+    vec![
         cmd("SADD", vec![key(), val()]),
         cmd("HSET", vec![key(), val(), val()]),
-    ];
-    if std::env::var("RUSSET_DIFF_PENDING").is_ok_and(|v| v == "1") {
-        v.push(cmd("RPUSH", vec![key(), val()]));
-    }
-    v
+        cmd("RPUSH", vec![key(), val()]),
+    ]
 }
 
 pub fn strings_cmd() -> BoxedStrategy<Cmd> {
@@ -527,6 +524,85 @@ pub fn zset_cmd() -> BoxedStrategy<Cmd> {
         cmd("SET", vec![key(), val()]),
         cmd("DEL", vec![key()]),
         cmd("TYPE", vec![key()]),
+    ];
+    v.extend(collections());
+    Union::new(v).boxed()
+}
+
+pub fn lists_cmd() -> BoxedStrategy<Cmd> {
+    let elem = || pick(&[b"a", b"b", b"c", b"", b"1", b"-1", b"\x00\xff"]);
+    let end = || pick(&[b"LEFT", b"RIGHT", b"left", b"UP"]);
+    let count = || pick(&[b"0", b"1", b"2", b"5", b"-1", b"x", b"9223372036854775807"]);
+    let numkeys = || pick(&[b"1", b"2", b"0", b"3", b"x"]);
+    let mut v = vec![
+        cmd("LPUSH", vec![key(), elem()]),
+        cmd("LPUSH", vec![key(), elem(), elem(), elem()]),
+        cmd("RPUSH", vec![key(), elem()]),
+        cmd("RPUSH", vec![key(), elem(), elem(), elem()]),
+        cmd("LPUSHX", vec![key(), elem()]),
+        cmd("RPUSHX", vec![key(), elem(), elem()]),
+        cmd("LPOP", vec![key()]),
+        cmd("RPOP", vec![key()]),
+        cmd("LPOP", vec![key(), count()]),
+        cmd("RPOP", vec![key(), count()]),
+        cmd("LLEN", vec![key()]),
+        cmd("LRANGE", vec![key(), index(), index()]),
+        cmd("LINDEX", vec![key(), index()]),
+        cmd("LSET", vec![key(), index(), elem()]),
+        cmd("LREM", vec![key(), index(), elem()]),
+        cmd("LTRIM", vec![key(), index(), index()]),
+        cmd(
+            "LINSERT",
+            vec![key(), pick(&[b"BEFORE", b"after", b"x"]), elem(), elem()],
+        ),
+        with_opts(cmd(
+            "LPOS",
+            vec![
+                key(),
+                elem(),
+                opts(
+                    &[
+                        "RANK 1",
+                        "RANK -1",
+                        "RANK 2",
+                        "RANK -2",
+                        "RANK 0",
+                        "COUNT 0",
+                        "COUNT 1",
+                        "COUNT 2",
+                        "COUNT -1",
+                        "MAXLEN 0",
+                        "MAXLEN 2",
+                        "MAXLEN -1",
+                        "RANK x",
+                    ],
+                    3,
+                ),
+            ],
+        )),
+        cmd("LMOVE", vec![key(), key(), end(), end()]),
+        cmd("RPOPLPUSH", vec![key(), key()]),
+        with_opts(cmd(
+            "LMPOP",
+            vec![
+                numkeys(),
+                key(),
+                key(),
+                end(),
+                opts(&["COUNT 1", "COUNT 3", "COUNT 0", "COUNT x"], 2),
+            ],
+        )),
+        cmd(
+            "CONFIG SET list-max-listpack-size",
+            vec![pick(&[b"1", b"2", b"-1", b"-2"])],
+        ),
+        cmd("OBJECT ENCODING", vec![key()]),
+        cmd("SET", vec![key(), val()]),
+        cmd("DEL", vec![key()]),
+        cmd("EXISTS", vec![key()]),
+        cmd("TYPE", vec![key()]),
+        cmd("COPY", vec![key(), key()]),
+        cmd("RENAME", vec![key(), key()]),
     ];
     v.extend(collections());
     Union::new(v).boxed()
