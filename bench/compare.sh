@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/compare.sh - russet vs redis-server on this machine: throughput (redis-benchmark,
-# interleaved A/B rounds, paired ratios) and memory per key (1M SETs loaded with redis-cli --pipe).
+# interleaved A/B rounds, paired ratios) and memory per element (data sets loaded with redis-cli --pipe).
 #
 # usage: cargo build --release && bench/compare.sh          (bench/compare.sh -h: this help)
 #
@@ -8,8 +8,11 @@
 # Throughput: ROUNDS rounds; each round, per pipeline depth: FLUSHALL both servers, then every test
 # of TESTS on each server in turn (order A B, then B A, ...). Table: median rps per server, the median
 # of the per-round russet/redis ratios, and a geometric mean of the ratios per pipeline depth.
-# Memory: a fresh server of each kind; used_memory (INFO memory) and VmRSS before and after loading
-# NKEYS keys key:<i> with 16..64-byte values; total and bytes per key (baseline subtracted).
+# Memory: per data set of MEM_SETS, a fresh server of each kind; used_memory (INFO memory) and VmRSS
+# before and after loading it; total and bytes per element (baseline subtracted). Data sets:
+#   strings  NKEYS keys key:<i> with 16..64-byte values (per key)
+#   hashes   10,000 hashes of 100 fields f<j>, 4..16-byte values (per field; listpack encoding)
+#   zsets    10,000 sorted sets of 100 members member:<j>, 2-decimal scores (per member; listpack)
 #
 # Environment knobs [defaults]:
 #   RUSSET_BIN [<repo>/target/release/russet-server]   REDIS_BIN [redis-server]
@@ -24,7 +27,8 @@
 #   ROUNDS [3]  PIPELINES ["1 16"]  CLIENTS [50]  KEYSPACE [100000]  DSIZE [64]
 #   SCALE [1]             multiplies every request count (see n_for: ~1.5 s per sample against redis)
 #   SAMPLE_TIMEOUT [120]  seconds before one redis-benchmark run is abandoned (reported as ERR)
-#   NKEYS [1000000]       keys for the memory figure
+#   NKEYS [1000000]       keys for the strings memory figure
+#   MEM_SETS ["strings hashes zsets"]  memory data sets to load
 #   MEM_ONLY=1 / THROUGHPUT_ONLY=1   run only one phase
 #   SERVER_CPU [1]  CLIENT_CPU [0]   taskset CPU lists
 #   RUSSET_EXT [~/.cache/russet-ext]: data cache in $RUSSET_EXT/bench, results in $RUSSET_EXT/bench/results/
@@ -38,7 +42,7 @@ RB=${RB:-redis-benchmark}; CLI=${CLI:-redis-cli}
 TESTS=${TESTS:-"SET GET INCR MSET"}
 ROUNDS=${ROUNDS:-3}; PIPELINES=${PIPELINES:-"1 16"}; CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}; DSIZE=${DSIZE:-64}; SCALE=${SCALE:-1}; SAMPLE_TIMEOUT=${SAMPLE_TIMEOUT:-120}
-NKEYS=${NKEYS:-1000000}; MEM_ONLY=${MEM_ONLY:-0}; THROUGHPUT_ONLY=${THROUGHPUT_ONLY:-0}
+NKEYS=${NKEYS:-1000000}; MEM_SETS=${MEM_SETS:-"strings hashes zsets"}; MEM_ONLY=${MEM_ONLY:-0}; THROUGHPUT_ONLY=${THROUGHPUT_ONLY:-0}
 SERVER_CPU=${SERVER_CPU-1}; CLIENT_CPU=${CLIENT_CPU-0}
 CACHE=${RUSSET_EXT:-$HOME/.cache/russet-ext}/bench
 OUT=$CACHE/results/$(date +%Y%m%d-%H%M%S)-$$
@@ -146,50 +150,66 @@ if [ "$MEM_ONLY" != 1 ]; then
 fi
 
 # ---- memory ----
-gen_data() { # -> path of a deterministic RESP file of NKEYS SETs (cached)
-  local f=$CACHE/strings-$NKEYS.resp
+gen_data() { # KIND -> path of a deterministic RESP file of that data set (cached), and its element count
+  local kind=$1 n
+  case $kind in strings) n=$NKEYS ;; hashes|zsets) n=1000000 ;; *) return 1 ;; esac
+  local f=$CACHE/$kind-$n.resp
   if [ ! -s "$f" ]; then
-    python3 - "$f" "$NKEYS" <<'PY' || return 1
+    python3 - "$f" "$kind" "$n" <<'PY' || return 1
 import os, random, string, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = random.Random(7015)
 pool = ''.join(rng.choice(string.ascii_letters + string.digits) for _ in range(1 << 16)).encode()
+def text(lo, hi):
+    ln = rng.randint(lo, hi); o = rng.randrange(len(pool) - ln); return pool[o:o + ln]
+def resp(*args):
+    return b'*%d\r\n' % len(args) + b''.join(b'$%d\r\n%s\r\n' % (len(a), a) for a in args)
 with open(path + '.tmp', 'wb') as out:
     buf = []
-    for i in range(n):
-        k = b'key:%d' % i; ln = rng.randint(16, 64); o = rng.randrange(len(pool) - ln); v = pool[o:o + ln]
-        buf.append(b'*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n' % (len(k), k, len(v), v))
-        if len(buf) >= 50000: out.write(b''.join(buf)); buf.clear()
+    if kind == 'strings':
+        cmds = (resp(b'SET', b'key:%d' % i, text(16, 64)) for i in range(n))
+    elif kind == 'hashes':
+        cmds = (resp(b'HSET', b'h:%d' % i, *[x for j in range(100) for x in (b'f%d' % j, text(4, 16))])
+                for i in range(n // 100))
+    else:
+        cmds = (resp(b'ZADD', b'z:%d' % i, *[x for j in range(100) for x in (b'%.2f' % (rng.random() * 1000), b'member:%d' % j)])
+                for i in range(n // 100))
+    for c in cmds:
+        buf.append(c)
+        if len(buf) >= 20000: out.write(b''.join(buf)); buf.clear()
     out.write(b''.join(buf))
 os.replace(path + '.tmp', path)
 PY
   fi
-  echo "$f"
+  echo "$f $n"
 }
 if [ "$THROUGHPUT_ONLY" != 1 ]; then
-  f=$(gen_data) || die "data generation failed"
-  echo "server,used0,used1,rss0_kb,rss1_kb,replies,errors,dbsize,load_s" > "$OUT/mem.csv"
+  echo "data,elements,server,used0,used1,rss0_kb,rss1_kb,replies,errors,dbsize,load_s" > "$OUT/mem.csv"
   rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null; }
   used() { "$CLI" -p "$1" INFO memory 2>/dev/null | tr -d '\r' | awk -F: '$1=="used_memory"{print $2}'; }
-  for i in 0 1; do
-    read -r port _ < <(free_ports)
-    start_server "$i" "$port"; sleep 0.5
-    u0=$(used "$port"); r0=$(rss "$SPID"); t0=$(date +%s%N)
-    pipe=$(timeout 600 "$CLI" -p "$port" --pipe < "$f" 2>&1); t1=$(date +%s%N)
-    read -r errs reps < <(echo "$pipe" | sed -n 's/.*errors: \([0-9]*\), replies: \([0-9]*\).*/\1 \2/p' | tail -1)
-    [ -z "${reps:-}" ] && { echo "compare.sh: ${NAMES[$i]}: redis-cli --pipe failed: $(echo "$pipe" | tail -2)" >&2; errs=-1; reps=0; }
-    sleep 1
-    u1=$(used "$port"); r1=$(rss "$SPID"); dbs=$("$CLI" -p "$port" DBSIZE 2>/dev/null)
-    echo "${NAMES[$i]},${u0:-},${u1:-},${r0:-},${r1:-},$reps,$errs,${dbs:-},$(( (t1 - t0) / 1000000 ))" >> "$OUT/mem.csv"
-    stop_server "$SPID"
-    printf '  memory %s done (%ds)\n' "${NAMES[$i]}" $((SECONDS - START)) >&2
+  for kind in $MEM_SETS; do
+    read -r f n < <(gen_data "$kind") || die "data generation failed for $kind"
+    [ -s "$f" ] || die "data generation failed for $kind"
+    for i in 0 1; do
+      read -r port _ < <(free_ports)
+      start_server "$i" "$port"; sleep 0.5
+      u0=$(used "$port"); r0=$(rss "$SPID"); t0=$(date +%s%N)
+      pipe=$(timeout 600 "$CLI" -p "$port" --pipe < "$f" 2>&1); t1=$(date +%s%N)
+      read -r errs reps < <(echo "$pipe" | sed -n 's/.*errors: \([0-9]*\), replies: \([0-9]*\).*/\1 \2/p' | tail -1)
+      [ -z "${reps:-}" ] && { echo "compare.sh: ${NAMES[$i]}: redis-cli --pipe failed: $(echo "$pipe" | tail -2)" >&2; errs=-1; reps=0; }
+      sleep 1
+      u1=$(used "$port"); r1=$(rss "$SPID"); dbs=$("$CLI" -p "$port" DBSIZE 2>/dev/null)
+      echo "$kind,$n,${NAMES[$i]},${u0:-},${u1:-},${r0:-},${r1:-},$reps,$errs,${dbs:-},$(( (t1 - t0) / 1000000 ))" >> "$OUT/mem.csv"
+      stop_server "$SPID"
+      printf '  memory %s %s done (%ds)\n' "$kind" "${NAMES[$i]}" $((SECONDS - START)) >&2
+    done
   done
 fi
 
 # ---- report ----
-python3 - "$OUT" "$NKEYS" <<'PY' | tee "$OUT/table.txt"
+python3 - "$OUT" <<'PY' | tee "$OUT/table.txt"
 import csv, math, os, statistics as st, sys
-out, nkeys = sys.argv[1], int(sys.argv[2])
+out = sys.argv[1]
 def num(x):
     try: return float(x)
     except (TypeError, ValueError): return None
@@ -237,24 +257,32 @@ if os.path.exists(raw):
         print(f"note: redis-benchmark wrote to stderr, see {out}/errors.log")
 mem = os.path.join(out, 'mem.csv')
 if os.path.exists(mem):
-    m = {x['server']: x for x in csv.DictReader(open(mem))}
-    print(f"\nmemory after loading {nkeys:,} SETs (key:<i>, 16..64-byte values; fresh server, empty-server baseline subtracted)")
-    print(f"{'server':<7} {'used_memory MB':>14} {'B/key':>7} {'RSS MB':>8} {'B/key':>7}  {'baseline used/RSS MB':>20} {'keys':>9} {'load s':>6}")
-    per = {}
-    for sv in ('redis', 'russet'):
-        x = m.get(sv)
-        if not x: continue
-        u0, u1, r0, r1 = (num(x[k]) for k in ('used0', 'used1', 'rss0_kb', 'rss1_kb'))
-        du = u1 - u0 if u0 is not None and u1 is not None else None
-        dr = (r1 - r0) * 1024 if r0 is not None and r1 is not None else None
-        per[sv] = (du, dr)
-        f = lambda v, w, d=1, k=1: format(v / k, f'>{w}.{d}f') if v is not None else format('n/a', f'>{w}')
-        base = f"{f(u0, 1, 1, 2**20).strip()} / {f(r0, 1, 1, 1024).strip()}"
-        print(f"{sv:<7} {f(du, 14, 1, 2**20)} {f(du, 7, 1, nkeys)} {f(dr, 8, 1, 2**20)} {f(dr, 7, 1, nkeys)}  {base:>20} {x['dbsize'] or 'n/a':>9} {int(x['load_s'])/1000:>6.1f}")
-        if x['errors'] != '0' or x['dbsize'] != str(nkeys):
-            print(f"  WARNING: {sv}: load errors={x['errors']} replies={x['replies']} dbsize={x['dbsize'] or 'n/a'} (expected {nkeys})")
-    if len(per) == 2:
-        rt = lambda a, b: f"{b / a:.2f}" if a and b else 'n/a'
-        print(f"ratio russet/redis: used_memory {rt(per['redis'][0], per['russet'][0])}, RSS {rt(per['redis'][1], per['russet'][1])}")
+    rows = list(csv.DictReader(open(mem)))
+    units = {'strings': ('SETs', 'key', 'key:<i>, 16..64-byte values'),
+             'hashes': ('hash fields', 'field', '10,000 hashes x 100 fields, 4..16-byte values'),
+             'zsets': ('sorted-set members', 'member', '10,000 sorted sets x 100 members, 2-decimal scores')}
+    for kind in dict.fromkeys(x['data'] for x in rows):
+        m = {x['server']: x for x in rows if x['data'] == kind}
+        n = int(next(iter(m.values()))['elements'])
+        what, unit, desc = units.get(kind, (kind, 'element', ''))
+        print(f"\nmemory after loading {n:,} {what} ({desc}; fresh server, empty-server baseline subtracted)")
+        print(f"{'server':<7} {'used_memory MB':>14} {'B/'+unit:>8} {'RSS MB':>8} {'B/'+unit:>8}  {'baseline used/RSS MB':>20} {'keys':>9} {'load s':>6}")
+        per = {}
+        for sv in ('redis', 'russet'):
+            x = m.get(sv)
+            if not x: continue
+            u0, u1, r0, r1 = (num(x[k]) for k in ('used0', 'used1', 'rss0_kb', 'rss1_kb'))
+            du = u1 - u0 if u0 is not None and u1 is not None else None
+            dr = (r1 - r0) * 1024 if r0 is not None and r1 is not None else None
+            per[sv] = (du, dr)
+            f = lambda v, w, d=1, k=1: format(v / k, f'>{w}.{d}f') if v is not None else format('n/a', f'>{w}')
+            base = f"{f(u0, 1, 1, 2**20).strip()} / {f(r0, 1, 1, 1024).strip()}"
+            print(f"{sv:<7} {f(du, 14, 1, 2**20)} {f(du, 8, 1, n)} {f(dr, 8, 1, 2**20)} {f(dr, 8, 1, n)}  {base:>20} {x['dbsize'] or 'n/a':>9} {int(x['load_s'])/1000:>6.1f}")
+            keys = n if kind == 'strings' else n // 100
+            if x['errors'] != '0' or x['dbsize'] != str(keys):
+                print(f"  WARNING: {sv}: load errors={x['errors']} replies={x['replies']} dbsize={x['dbsize'] or 'n/a'} (expected {keys})")
+        if len(per) == 2:
+            rt = lambda a, b: f"{b / a:.2f}" if a and b else 'n/a'
+            print(f"ratio russet/redis: used_memory {rt(per['redis'][0], per['russet'][0])}, RSS {rt(per['redis'][1], per['russet'][1])}")
 PY
 echo "results: $OUT   total time: $((SECONDS - START)) s"

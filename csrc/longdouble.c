@@ -61,3 +61,18 @@ size_t russet_format_double(double v, char *out, size_t out_cap) {
     int l = snprintf(out, out_cap, "%.17g", v);
     return l < 0 ? 0 : (size_t)l;
 }
+
+/* Redis's seconds timeout argument (BLPOP & co): (long long)(strtold(s) * 1000),
+ * with the result x86 gives for an out-of-range conversion (LLONG_MIN), so a
+ * huge or infinite timeout reads as negative exactly as on Redis. Returns 0 if
+ * `s` is not a float. */
+int russet_timeout_ms(const char *s, size_t len, long long *out) {
+    long double v;
+    if (!parse_ld(s, len, &v)) return 0;
+    v *= 1000.0;
+    if (v > -9223372036854775808.0L && v < 9223372036854775808.0L)
+        *out = (long long)v;
+    else
+        *out = (-9223372036854775807LL - 1);
+    return 1;
+}

@@ -5,6 +5,7 @@
 //! → socket. See docs/ARCHITECTURE.md.
 
 pub mod alloc;
+pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod protocol;

@@ -117,6 +117,18 @@ extern "C" {
         out_len: *mut usize,
     ) -> libc::c_int;
     fn russet_format_double(v: f64, out: *mut c_char, out_cap: usize) -> usize;
+    fn russet_timeout_ms(s: *const c_char, len: usize, out: *mut i64) -> libc::c_int;
+}
+
+/// A seconds timeout (BLPOP & co) in ms, computed in long double as Redis
+/// does, huge values wrapping to negative as they do there. None if the
+/// argument is not a float.
+pub fn timeout_ms(arg: &[u8]) -> Option<i64> {
+    let mut ms = 0i64;
+    // SAFETY: the pointer and length describe a live slice; the C side only
+    // reads it and writes one i64.
+    let ok = unsafe { russet_timeout_ms(arg.as_ptr() as *const c_char, arg.len(), &mut ms) };
+    (ok == 1).then_some(ms)
 }
 
 #[derive(Debug, PartialEq, Eq)]

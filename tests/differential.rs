@@ -81,6 +81,11 @@ fn scenarios_lists() {
 }
 
 #[test]
+fn scenarios_blocking() {
+    family("blocking");
+}
+
+#[test]
 fn scenarios_keys() {
     family("keys");
 }

@@ -411,6 +411,8 @@ pub fn client_help(ctx: &mut Ctx, _: &mut Store) {
             "    Assign the name <name> to the current connection.",
             "SETINFO <LIB-NAME|LIB-VER> <value>",
             "    Set client library name or version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
         ],
     );
 }

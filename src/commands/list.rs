@@ -3,28 +3,36 @@
 //! Argument checks happen in Redis's order (some before the key lookup, some
 //! after), since that decides which error a client sees.
 
-use super::Ctx;
+use super::{blocking, Ctx};
+use crate::blocking::BlockOp;
 use crate::config;
+use crate::protocol::Reply;
+use crate::server::Server;
 use crate::store::list::{Fill, List};
 use crate::store::{NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, parse_i64};
 
 /// `list-max-listpack-size` as of this write.
-fn fill(ctx: &Ctx) -> Fill {
-    Fill::from_config(ctx.srv.config.read().num(config::LIST_MAX_LISTPACK_SIZE))
+pub(super) fn fill(srv: &Server) -> Fill {
+    Fill::from_config(srv.config.read().num(config::LIST_MAX_LISTPACK_SIZE))
 }
 
 /// The list at `key` for writing: Ok(None) if there is no key, Err(()) after
 /// replying WRONGTYPE.
 fn list_mut<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, ()> {
+    list_at(db, key).map_err(|WrongType| ctx.wrong_type())
+}
+
+/// The list at `key` for writing, None if there is no key.
+pub(super) fn list_at<'s>(
+    db: &'s mut Store,
+    key: &[u8],
+) -> Result<Option<&'s mut List>, WrongType> {
     match db.write(key) {
         None => Ok(None),
         Some(e) => match e.obj_mut() {
             Some(Value::List(l)) => Ok(Some(l)),
-            _ => {
-                ctx.wrong_type();
-                Err(())
-            }
+            _ => Err(WrongType),
         },
     }
 }
@@ -45,7 +53,7 @@ fn list_ref<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Result<Option<&
 
 /// Records a change to the list at `key`, deleting the key if the list is
 /// now empty (Redis never keeps empty collections).
-fn changed(db: &mut Store, key: &[u8], now_empty: bool) {
+pub(super) fn changed(db: &mut Store, key: &[u8], now_empty: bool) {
     if now_empty {
         db.delete(key);
     } else {
@@ -53,18 +61,20 @@ fn changed(db: &mut Store, key: &[u8], now_empty: bool) {
     }
 }
 
+/// The list at `key` was found holding another type.
+pub(super) struct WrongType;
+
 /// Pushes `values` one by one onto the list at `key`, creating it unless
-/// `only_existing`. Returns the new length, Ok(None) if the key is missing
-/// and `only_existing`, Err(()) after a WRONGTYPE reply.
-fn push_values(
-    ctx: &mut Ctx,
+/// `only_existing`. Returns the new length, None if the key is missing and
+/// `only_existing`.
+pub(super) fn push_into(
     db: &mut Store,
     key: &[u8],
     values: &[&[u8]],
     front: bool,
     only_existing: bool,
-) -> Result<Option<usize>, ()> {
-    let fill = fill(ctx);
+    fill: Fill,
+) -> Result<Option<usize>, WrongType> {
     let push = |l: &mut List| {
         for v in values {
             if front {
@@ -75,7 +85,7 @@ fn push_values(
         }
         l.len()
     };
-    match list_mut(ctx, db, key)? {
+    match list_at(db, key)? {
         Some(l) => {
             let n = push(l);
             db.modified(key);
@@ -89,6 +99,19 @@ fn push_values(
             Ok(Some(n))
         }
     }
+}
+
+/// `push_into`, replying WRONGTYPE on a wrong type.
+fn push_values(
+    ctx: &mut Ctx,
+    db: &mut Store,
+    key: &[u8],
+    values: &[&[u8]],
+    front: bool,
+    only_existing: bool,
+) -> Result<Option<usize>, ()> {
+    let fill = fill(ctx.srv);
+    push_into(db, key, values, front, only_existing, fill).map_err(|WrongType| ctx.wrong_type())
 }
 
 fn push_command(ctx: &mut Ctx, db: &mut Store, front: bool, only_existing: bool) {
@@ -116,13 +139,13 @@ pub fn rpushx(ctx: &mut Ctx, db: &mut Store) {
 
 /// Replies with up to `count` elements popped from one end, as an array in
 /// pop order, and removes them.
-fn pop_range(ctx: &mut Ctx, l: &mut List, count: usize, front: bool) {
+pub(super) fn pop_range(out: &mut Reply, l: &mut List, count: usize, front: bool) {
     let n = count.min(l.len());
     if front {
-        ctx.out.bulks(l.iter().take(n));
+        out.bulks(l.iter().take(n));
         l.remove_front(n);
     } else {
-        ctx.out.bulks(l.iter().rev().take(n));
+        out.bulks(l.iter().rev().take(n));
         l.remove_back(n);
     }
 }
@@ -150,7 +173,7 @@ fn pop_command(ctx: &mut Ctx, db: &mut Store, front: bool) {
     };
     match count {
         Some(0) => return ctx.out.array(0),
-        Some(n) => pop_range(ctx, l, n, front),
+        Some(n) => pop_range(&mut ctx.out, l, n, front),
         None => {
             let v = if front { l.front() } else { l.back() };
             if let Some(v) = v {
@@ -206,7 +229,7 @@ pub fn lindex(ctx: &mut Ctx, db: &mut Store) {
 
 pub fn lset(ctx: &mut Ctx, db: &mut Store) {
     let key = ctx.args[1];
-    let fill = fill(ctx);
+    let fill = fill(ctx.srv);
     let l = match list_mut(ctx, db, key) {
         Err(()) => return,
         Ok(None) => return ctx.out.err("no such key"),
@@ -304,7 +327,7 @@ pub fn linsert(ctx: &mut Ctx, db: &mut Store) {
     } else {
         return ctx.syntax_error();
     };
-    let fill = fill(ctx);
+    let fill = fill(ctx.srv);
     let l = match list_mut(ctx, db, args[1]) {
         Err(()) => return,
         Ok(None) => return ctx.out.int(0),
@@ -404,7 +427,7 @@ pub fn lpos(ctx: &mut Ctx, db: &mut Store) {
 }
 
 /// LEFT/RIGHT: Some(true) for the head.
-fn parse_end(ctx: &mut Ctx, arg: &[u8]) -> Option<bool> {
+pub(super) fn parse_end(ctx: &mut Ctx, arg: &[u8]) -> Option<bool> {
     if eq_ignore_case(arg, "left") {
         Some(true)
     } else if eq_ignore_case(arg, "right") {
@@ -417,30 +440,41 @@ fn parse_end(ctx: &mut Ctx, arg: &[u8]) -> Option<bool> {
 
 /// Pops from one end of `src` and pushes onto one end of `dst` (the same
 /// list when the keys are equal: a rotation that keeps the key and its TTL).
-fn move_element(ctx: &mut Ctx, db: &mut Store, from_front: bool, to_front: bool) {
-    let (src, dst) = (ctx.args[1], ctx.args[2]);
-    match list_mut(ctx, db, src) {
-        Err(()) => return,
-        Ok(None) => return ctx.out.null(),
-        Ok(Some(_)) => {}
+/// The moved element, None if `src` is missing.
+pub(super) fn move_one(
+    db: &mut Store,
+    src: &[u8],
+    dst: &[u8],
+    from_front: bool,
+    to_front: bool,
+    fill: Fill,
+) -> Result<Option<Vec<u8>>, WrongType> {
+    if list_at(db, src)?.is_none() {
+        return Ok(None);
     }
-    if list_mut(ctx, db, dst).is_err() {
-        return;
-    }
-    let Ok(Some(l)) = list_mut(ctx, db, src) else {
-        return;
+    list_at(db, dst)?;
+    let Some(l) = list_at(db, src)? else {
+        return Ok(None);
     };
     let Some(value) = (if from_front {
         l.pop_front()
     } else {
         l.pop_back()
     }) else {
-        return ctx.out.null();
+        return Ok(None);
     };
     let empty = l.is_empty() && src != dst;
     changed(db, src, empty);
-    if push_values(ctx, db, dst, &[&value], to_front, false).is_ok() {
-        ctx.out.bulk(&value);
+    push_into(db, dst, &[&value], to_front, false, fill)?;
+    Ok(Some(value))
+}
+
+fn move_element(ctx: &mut Ctx, db: &mut Store, from_front: bool, to_front: bool) {
+    let (src, dst) = (ctx.args[1], ctx.args[2]);
+    match move_one(db, src, dst, from_front, to_front, fill(ctx.srv)) {
+        Ok(Some(v)) => ctx.out.bulk(&v),
+        Ok(None) => ctx.out.null(),
+        Err(WrongType) => ctx.wrong_type(),
     }
 }
 
@@ -462,45 +496,10 @@ pub fn rpoplpush(ctx: &mut Ctx, db: &mut Store) {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the first
 /// non-empty list, replying [key, [elements]].
 pub fn lmpop(ctx: &mut Ctx, db: &mut Store) {
-    let args = ctx.args;
-    let numkeys = match parse_i64(args[1]).filter(|&n| n >= 1) {
-        Some(n) => n as u64,
-        None => return ctx.out.err("numkeys should be greater than 0"),
-    };
-    let where_at = match usize::try_from(numkeys).ok().and_then(|n| n.checked_add(2)) {
-        Some(i) if i < args.len() => i,
-        _ => return ctx.syntax_error(),
-    };
-    let Some(front) = parse_end(ctx, args[where_at]) else {
+    let Some((keys, front, count)) = blocking::mpop_args(ctx, 1, ["left", "right"]) else {
         return;
     };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && j + 1 < args.len() && eq_ignore_case(args[j], "count") {
-            match parse_i64(args[j + 1]).filter(|&n| n >= 1) {
-                Some(n) => count = Some(n as usize),
-                None => return ctx.out.err("count should be greater than 0"),
-            }
-            j += 2;
-        } else {
-            return ctx.syntax_error();
-        }
-    }
-    for &key in &args[2..where_at] {
-        let l = match list_mut(ctx, db, key) {
-            Err(()) => return,
-            Ok(None) => continue,
-            Ok(Some(l)) => l,
-        };
-        ctx.out.array(2);
-        ctx.out.bulk(key);
-        pop_range(ctx, l, count.unwrap_or(1), front);
-        let empty = l.is_empty();
-        changed(db, key, empty);
-        return;
-    }
-    ctx.out.null_array();
+    blocking::pop_now(ctx, db, keys, BlockOp::MultiPop { front, count });
 }
 
 #[cfg(test)]

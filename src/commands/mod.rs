@@ -3,6 +3,7 @@
 //! module. `execute` looks the command up, checks auth and arity, locks the
 //! shards of the command's keys and calls its handler.
 
+pub mod blocking;
 pub mod connection;
 pub mod hash;
 pub mod keys;
@@ -72,6 +73,9 @@ pub enum After {
     Close,
     /// Stop the server (SHUTDOWN).
     Shutdown,
+    /// Park until the blocking command in `Client::blocked` is served or
+    /// times out; later pipelined commands wait for it.
+    Block,
 }
 
 /// How far a command got, for INFO commandstats/errorstats.
@@ -148,6 +152,9 @@ fn dispatch(
     };
     let started = std::time::Instant::now();
     (cmd.handler)(&mut ctx, &mut store);
+    if !store.ready.is_empty() {
+        blocking::serve_ready(srv, &mut store);
+    }
     let took = started.elapsed();
     let after = ctx.client.after;
     ctx.client.after = After::Continue;

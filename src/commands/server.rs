@@ -172,9 +172,12 @@ fn info_text(ctx: &Ctx, db: &mut Store, wanted: &[String]) -> String {
     section("Clients", &|o| {
         let _ = write!(
             o,
-            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\n",
+            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\n",
             srv.clients.len(),
-            cfg.num(config::MAXCLIENTS)
+            cfg.num(config::MAXCLIENTS),
+            srv.keyspace
+                .blocked_clients
+                .load(std::sync::atomic::Ordering::Relaxed)
         );
     });
     section("Memory", &|o| {

@@ -3,7 +3,9 @@
 //! handler that runs it. Dispatch, arity errors, key locking and COMMAND
 //! output all read this one table.
 
-use super::{connection, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices};
+use super::{
+    blocking, connection, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices,
+};
 use crate::store::Store;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -349,6 +351,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 [0, 0, 0],
                 acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
                 connection::client_kill
+            ),
+            cmd!(
+                "unblock",
+                -3,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                blocking::client_unblock
             ),
             cmd!(
                 "list",
@@ -1468,6 +1478,31 @@ pub static COMMANDS: &[CommandSpec] = &[
         numkeys_at = 1
     ),
     cmd!(
+        "bzpopmin",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING | f::FAST,
+        [1, -2, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        blocking::bzpopmin
+    ),
+    cmd!(
+        "bzpopmax",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING | f::FAST,
+        [1, -2, 1],
+        acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        blocking::bzpopmax
+    ),
+    cmd!(
+        "bzmpop",
+        -5,
+        f::WRITE | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::SORTEDSET | acl::SLOW | acl::BLOCKING,
+        blocking::bzmpop,
+        numkeys_at = 2
+    ),
+    cmd!(
         "zremrangebyrank",
         4,
         f::WRITE,
@@ -1699,17 +1734,56 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::WRITE | acl::LIST | acl::SLOW,
         list::rpoplpush
     ),
-    CommandSpec {
-        numkeys_at: 1,
-        ..cmd!(
-            "lmpop",
-            -4,
-            f::WRITE | f::MOVABLE_KEYS,
-            [0, 0, 0],
-            acl::WRITE | acl::LIST | acl::SLOW,
-            list::lmpop
-        )
-    },
+    cmd!(
+        "lmpop",
+        -4,
+        f::WRITE | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::LIST | acl::SLOW,
+        list::lmpop,
+        numkeys_at = 1
+    ),
+    cmd!(
+        "blpop",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING,
+        [1, -2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        blocking::blpop
+    ),
+    cmd!(
+        "brpop",
+        -3,
+        f::WRITE | f::NOSCRIPT | f::BLOCKING,
+        [1, -2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        blocking::brpop
+    ),
+    cmd!(
+        "brpoplpush",
+        4,
+        f::WRITE | f::DENYOOM | f::NOSCRIPT | f::BLOCKING,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        blocking::brpoplpush
+    ),
+    cmd!(
+        "blmove",
+        6,
+        f::WRITE | f::DENYOOM | f::NOSCRIPT | f::BLOCKING,
+        [1, 2, 1],
+        acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        blocking::blmove
+    ),
+    cmd!(
+        "blmpop",
+        -5,
+        f::WRITE | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        blocking::blmpop,
+        numkeys_at = 2
+    ),
 ];
 
 /// A container (CONFIG, CLIENT...) called without a subcommand is an arity

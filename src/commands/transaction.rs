@@ -88,6 +88,7 @@ pub fn exec(ctx: &mut Ctx, _: &mut Store) {
         return ctx.out.null_array();
     }
     ctx.out.array(multi.queue.len());
+    ctx.client.no_block = true;
     for argv in &multi.queue {
         let args: SmallVec<[&[u8]; 16]> = argv.iter().map(|a| a.as_slice()).collect();
         let Some(cmd) = lookup(&args) else { continue };
@@ -108,6 +109,10 @@ pub fn exec(ctx: &mut Ctx, _: &mut Store) {
             ctx.client.after = inner.client.after;
         }
         ctx.out.resp = ctx.client.resp;
+    }
+    ctx.client.no_block = false;
+    if !all.ready.is_empty() {
+        super::blocking::serve_ready(ctx.srv, &mut all);
     }
 }
 

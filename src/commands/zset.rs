@@ -679,45 +679,23 @@ pub fn zremrangebylex(ctx: &mut Ctx, db: &mut Store) {
 
 // ---- pops ----
 
-/// Redis's genericZpopCommand: pops up to `count` from the first non-empty
-/// key. `zmpop` replies [key, [[member, score]...]] (nil when nothing was
-/// found); otherwise the pairs are nested only when `nested`.
-fn pop_generic(
-    ctx: &mut Ctx,
+/// Pops up to `count` members of the sorted set at `key` from its low or
+/// high end (deleting the key when it empties).
+pub(super) fn pop_members(
     db: &mut Store,
-    keys: &[&[u8]],
+    key: &[u8],
     max: bool,
     count: usize,
-    nested: bool,
-    zmpop: bool,
-) {
-    let mut found = None;
-    for &key in keys {
-        match write_zset(ctx, db, key) {
-            Err(()) => return,
-            Ok(None) => continue,
-            Ok(Some(_)) => {
-                found = Some(key);
-                break;
-            }
-        }
-    }
-    let Some(key) = found else {
-        return if zmpop {
-            ctx.out.null_array()
-        } else {
-            ctx.out.array(0)
-        };
-    };
-    if count == 0 {
-        return ctx.out.array(0);
-    }
-    let Ok(Some(z)) = write_zset(ctx, db, key) else {
-        return;
+) -> Vec<(Vec<u8>, f64)> {
+    let Some(Value::ZSet(z)) = db.write(key).and_then(|e| e.obj_mut()) else {
+        return Vec::new();
     };
     let n = count.min(z.len());
-    let start = if max { z.len() - 1 } else { 0 };
     let mut popped: Vec<(Vec<u8>, f64)> = Vec::with_capacity(n);
+    if n == 0 {
+        return popped;
+    }
+    let start = if max { z.len() - 1 } else { 0 };
     z.walk(start, max, |m, s| {
         popped.push((m.to_vec(), s));
         popped.len() < n
@@ -729,17 +707,27 @@ fn pop_generic(
     }
     let empty = z.is_empty();
     written(db, key, true, empty);
-    let out = &mut ctx.out;
-    if zmpop {
+    popped
+}
+
+/// Replies with popped members, as [key, pairs] when `key` is given (the
+/// ZMPOP shape); pairs are [member, score] arrays when `nested`, else flat.
+pub(super) fn reply_popped(
+    out: &mut Reply,
+    key: Option<&[u8]>,
+    popped: &[(Vec<u8>, f64)],
+    nested: bool,
+) {
+    if let Some(key) = key {
         out.array(2);
         out.bulk(key);
     }
-    if nested {
-        out.array(n);
+    out.array(if nested {
+        popped.len()
     } else {
-        out.array(2 * n);
-    }
-    for (m, s) in &popped {
+        2 * popped.len()
+    });
+    for (m, s) in popped {
         if nested {
             out.array(2);
         }
@@ -761,7 +749,11 @@ fn zpop(ctx: &mut Ctx, db: &mut Store, max: bool) {
     };
     let nested = ctx.out.resp >= 3 && count.is_some();
     let key = ctx.args[1];
-    pop_generic(ctx, db, &[key], max, count.unwrap_or(1), nested, false);
+    if write_zset(ctx, db, key).is_err() {
+        return;
+    }
+    let popped = pop_members(db, key, max, count.unwrap_or(1));
+    reply_popped(&mut ctx.out, None, &popped, nested);
 }
 
 pub fn zpopmin(ctx: &mut Ctx, db: &mut Store) {
@@ -772,54 +764,12 @@ pub fn zpopmax(ctx: &mut Ctx, db: &mut Store) {
     zpop(ctx, db, true);
 }
 
-/// A count argument in 1..=i64::MAX, with the error Redis gives for it.
-fn positive_arg(ctx: &mut Ctx, i: usize, msg: &str) -> Option<usize> {
-    let n = parse_i64(ctx.args[i]).filter(|&n| n >= 1);
-    if n.is_none() {
-        ctx.out.err(msg);
-    }
-    n.map(|n| n as usize)
-}
-
 pub fn zmpop(ctx: &mut Ctx, db: &mut Store) {
-    let args = ctx.args;
-    let Some(numkeys) = positive_arg(ctx, 1, "numkeys should be greater than 0") else {
+    let Some((keys, min, count)) = super::blocking::mpop_args(ctx, 1, ["min", "max"]) else {
         return;
     };
-    let where_i = match numkeys.checked_add(2) {
-        Some(w) if w < args.len() => w,
-        _ => return ctx.syntax_error(),
-    };
-    let max = if eq_ignore_case(args[where_i], "min") {
-        false
-    } else if eq_ignore_case(args[where_i], "max") {
-        true
-    } else {
-        return ctx.syntax_error();
-    };
-    let mut count = None;
-    let mut j = where_i + 1;
-    while j < args.len() {
-        if count.is_none() && eq_ignore_case(args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            match positive_arg(ctx, j, "count should be greater than 0") {
-                Some(n) => count = Some(n),
-                None => return,
-            }
-        } else {
-            return ctx.syntax_error();
-        }
-        j += 1;
-    }
-    pop_generic(
-        ctx,
-        db,
-        &args[2..where_i],
-        max,
-        count.unwrap_or(1),
-        true,
-        true,
-    );
+    let op = crate::blocking::BlockOp::ZMultiPop { max: !min, count };
+    super::blocking::pop_now(ctx, db, keys, op);
 }
 
 // ---- ZRANDMEMBER ----

@@ -2,12 +2,13 @@
 //! connections need to see (CLIENT LIST, CLIENT KILL) live in a shared
 //! `ClientHandle` kept in the server's registry.
 
+use crate::blocking::Waiter;
 use crate::commands::{After, CommandSpec};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyMode {
@@ -36,6 +37,8 @@ pub struct ClientHandle {
     last_command: AtomicPtr<CommandSpec>,
     pub killed: AtomicBool,
     pub kill: Notify,
+    /// The waiter of a client parked in a blocking command (CLIENT UNBLOCK).
+    pub blocked: Mutex<Option<Arc<Waiter>>>,
 }
 
 impl ClientHandle {
@@ -57,6 +60,7 @@ impl ClientHandle {
             last_command: AtomicPtr::new(std::ptr::null_mut()),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            blocked: Mutex::new(None),
         }
     }
 
@@ -80,6 +84,18 @@ impl ClientHandle {
         self.kill.notify_one();
     }
 
+    fn flags(&self) -> &'static str {
+        match (
+            self.blocked.lock().is_some(),
+            self.no_evict.load(Ordering::Relaxed),
+        ) {
+            (true, true) => "be",
+            (true, false) => "b",
+            (false, true) => "e",
+            (false, false) => "N",
+        }
+    }
+
     /// One CLIENT LIST / CLIENT INFO line, with Redis 7's fields.
     pub fn describe(&self, now_ms: i64) -> String {
         let name = self.name.lock().clone().unwrap_or_default();
@@ -101,7 +117,7 @@ impl ClientHandle {
             String::from_utf8_lossy(&name),
             (now_ms - self.created_ms) / 1000,
             (now_ms - self.last_interaction_ms.load(Ordering::Relaxed)) / 1000,
-            if self.no_evict.load(Ordering::Relaxed) { "e" } else { "N" },
+            self.flags(),
             self.db.load(Ordering::Relaxed),
             qbuf,
             omem,
@@ -130,6 +146,21 @@ pub struct Client {
     pub watched: Vec<(usize, Vec<u8>, bool)>,
     /// Set by any change to a watched key.
     pub watch_dirty: crate::store::WatchFlag,
+    /// Set while running EXEC or a script: blocking commands act non-blocking.
+    pub no_block: bool,
+    /// Set by a blocking command that found no data (`After::Block`).
+    pub blocked: Option<Blocked>,
+}
+
+/// A client parked in a blocking command.
+pub struct Blocked {
+    pub waiter: Arc<Waiter>,
+    /// The reply, sent by whoever serves or unblocks the client.
+    pub reply: oneshot::Receiver<Vec<u8>>,
+    /// Unix time in ms when the command times out; 0 = never.
+    pub deadline_ms: i64,
+    /// CLIENT REPLY OFF/SKIP was in effect for the command.
+    pub silent: bool,
 }
 
 #[derive(Default)]
@@ -152,6 +183,8 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             watch_dirty: Default::default(),
+            no_block: false,
+            blocked: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! One task per connection: read, parse every complete command in the buffer,
 //! run each, and send all their replies with a single write.
 
-use super::{Client, ClientHandle, ReplyMode, Server};
+use super::{Blocked, Client, ClientHandle, ReplyMode, Server};
 use crate::commands::{self, After};
 use crate::config;
 use crate::protocol::{Frame, ParseLimits, RequestParser};
@@ -101,6 +101,9 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let mut parser = RequestParser::default();
     let mut shutdown = srv.shutdown_signal();
     let handle = client.handle.clone();
+    // After a blocking command returns, the commands pipelined behind it
+    // are already buffered: run them before reading again.
+    let mut buffered = false;
     loop {
         if handle.killed.load(Ordering::Relaxed) {
             return;
@@ -113,93 +116,48 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 c.num(config::PROTO_MAX_BULK_LEN),
             )
         };
-        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
-            rbuf.reserve(READ_CHUNK);
-        }
-        let read = async {
-            if idle_timeout > 0 {
-                match tokio::time::timeout(
-                    Duration::from_secs(idle_timeout as u64),
-                    stream.read_buf(&mut rbuf),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => Ok(0),
-                }
-            } else {
-                stream.read_buf(&mut rbuf).await
+        if !buffered {
+            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+                rbuf.reserve(READ_CHUNK);
             }
-        };
-        let n = tokio::select! {
-            r = read => match r {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            },
-            _ = handle.kill.notified() => return,
-            _ = shutdown.changed() => return,
-        };
-        srv.stats.net_input_bytes.add(n as u64);
-        handle
-            .last_interaction_ms
-            .store(now_ms(), Ordering::Relaxed);
-
-        let mut consumed = 0;
-        let mut close = false;
-        loop {
-            let limits = ParseLimits {
-                max_bulk_len: max_bulk,
-                unauthenticated: !client.authenticated,
-            };
-            let parsed = parser.parse(&rbuf[consumed..], limits);
-            match parsed {
-                Ok(None) => break,
-                Ok(Some((frame, used))) => {
-                    let base = consumed;
-                    consumed += used;
-                    let after = match frame {
-                        Frame::Empty => After::Continue,
-                        Frame::Multibulk => {
-                            let window = &rbuf[base..];
-                            let args: SmallVec<[&[u8]; 16]> =
-                                parser.spans.iter().map(|&(s, e)| &window[s..e]).collect();
-                            run(srv, client, &args, &mut wbuf)
-                        }
-                        Frame::Inline => {
-                            let owned = std::mem::take(&mut parser.inline_args);
-                            let after = {
-                                let args: SmallVec<[&[u8]; 16]> =
-                                    owned.iter().map(|a| a.as_slice()).collect();
-                                run(srv, client, &args, &mut wbuf)
-                            };
-                            parser.inline_args = owned;
-                            after
-                        }
-                    };
-                    match after {
-                        After::Continue => {}
-                        After::Close => {
-                            close = true;
-                            break;
-                        }
-                        After::Shutdown => {
-                            let _ = stream.write_all(&wbuf).await;
-                            srv.request_shutdown();
-                            return;
-                        }
+            let read = async {
+                if idle_timeout > 0 {
+                    match tokio::time::timeout(
+                        Duration::from_secs(idle_timeout as u64),
+                        stream.read_buf(&mut rbuf),
+                    )
+                    .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => Ok(0),
                     }
+                } else {
+                    stream.read_buf(&mut rbuf).await
                 }
-                Err(e) => {
-                    wbuf.extend_from_slice(b"-ERR ");
-                    wbuf.extend_from_slice(e.0.as_bytes());
-                    wbuf.extend_from_slice(b"\r\n");
-                    close = true;
-                    break;
-                }
-            }
+            };
+            let n = tokio::select! {
+                r = read => match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                },
+                _ = handle.kill.notified() => return,
+                _ = shutdown.changed() => return,
+            };
+            srv.stats.net_input_bytes.add(n as u64);
+            handle
+                .last_interaction_ms
+                .store(now_ms(), Ordering::Relaxed);
         }
+        buffered = false;
+
+        let (consumed, after) = run_buffered(srv, client, &mut parser, &rbuf, &mut wbuf, max_bulk);
         rbuf.advance(consumed);
         handle.query_buffer.store(rbuf.len(), Ordering::Relaxed);
+        if after == After::Shutdown {
+            let _ = stream.write_all(&wbuf).await;
+            srv.request_shutdown();
+            return;
+        }
         if !wbuf.is_empty() {
             srv.stats.net_output_bytes.add(wbuf.len() as u64);
             handle.output_buffer.store(wbuf.len(), Ordering::Relaxed);
@@ -212,9 +170,19 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 wbuf = Vec::with_capacity(READ_CHUNK);
             }
         }
-        if close {
-            let _ = stream.shutdown().await;
-            return;
+        match after {
+            After::Close => {
+                let _ = stream.shutdown().await;
+                return;
+            }
+            After::Block => {
+                if !wait_unblocked(srv, stream, client, &mut rbuf, &mut wbuf, &mut shutdown).await {
+                    return;
+                }
+                buffered = true;
+                continue;
+            }
+            After::Continue | After::Shutdown => {}
         }
         if rbuf.len() > query_limit {
             tracing::warn!(
@@ -227,10 +195,130 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     }
 }
 
+/// Parses and runs every complete command in `rbuf`, appending the replies
+/// to `wbuf`. Returns the bytes consumed and what the connection must do:
+/// anything but `Continue` stops at that command (a protocol error replies
+/// and closes).
+fn run_buffered(
+    srv: &Server,
+    client: &mut Client,
+    parser: &mut RequestParser,
+    rbuf: &[u8],
+    wbuf: &mut Vec<u8>,
+    max_bulk: i64,
+) -> (usize, After) {
+    let mut consumed = 0;
+    loop {
+        let limits = ParseLimits {
+            max_bulk_len: max_bulk,
+            unauthenticated: !client.authenticated,
+        };
+        match parser.parse(&rbuf[consumed..], limits) {
+            Ok(None) => return (consumed, After::Continue),
+            Ok(Some((frame, used))) => {
+                let base = consumed;
+                consumed += used;
+                let after = match frame {
+                    Frame::Empty => After::Continue,
+                    Frame::Multibulk => {
+                        let window = &rbuf[base..];
+                        let args: SmallVec<[&[u8]; 16]> =
+                            parser.spans.iter().map(|&(s, e)| &window[s..e]).collect();
+                        run(srv, client, &args, wbuf)
+                    }
+                    Frame::Inline => {
+                        let owned = std::mem::take(&mut parser.inline_args);
+                        let after = {
+                            let args: SmallVec<[&[u8]; 16]> =
+                                owned.iter().map(|a| a.as_slice()).collect();
+                            run(srv, client, &args, wbuf)
+                        };
+                        parser.inline_args = owned;
+                        after
+                    }
+                };
+                if after != After::Continue {
+                    return (consumed, after);
+                }
+            }
+            Err(e) => {
+                wbuf.extend_from_slice(b"-ERR ");
+                wbuf.extend_from_slice(e.0.as_bytes());
+                wbuf.extend_from_slice(b"\r\n");
+                return (consumed, After::Close);
+            }
+        }
+    }
+}
+
+/// Parks a client in a blocking command until it is served, times out, is
+/// unblocked (its reply goes to `wbuf`) or goes away (false). Bytes that
+/// arrive meanwhile are kept in `rbuf` for after.
+async fn wait_unblocked(
+    srv: &Server,
+    stream: &mut TcpStream,
+    client: &mut Client,
+    rbuf: &mut BytesMut,
+    wbuf: &mut Vec<u8>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let Some(mut blocked) = client.blocked.take() else {
+        return true;
+    };
+    let waiter = blocked.waiter.clone();
+    let deadline = blocked.deadline_ms;
+    let wait_ms = deadline - now_ms();
+    let sleep = async move {
+        if deadline > 0 {
+            tokio::time::sleep(Duration::from_millis(wait_ms.max(0) as u64)).await
+        } else {
+            std::future::pending().await
+        }
+    };
+    tokio::pin!(sleep);
+    let (reply, open) = loop {
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            r = &mut blocked.reply => break (r.ok(), true),
+            _ = &mut sleep => {
+                let timeout = commands::blocking::timeout_reply(&waiter);
+                break (settle(&mut blocked, Some(timeout)).await, true);
+            }
+            r = stream.read_buf(rbuf) => match r {
+                Ok(n) if n > 0 => srv.stats.net_input_bytes.add(n as u64),
+                _ => break (settle(&mut blocked, None).await, false),
+            },
+            _ = client.handle.kill.notified() => break (settle(&mut blocked, None).await, false),
+            _ = shutdown.changed() => break (settle(&mut blocked, None).await, false),
+        }
+    };
+    commands::blocking::unregister(srv, &waiter);
+    *client.handle.blocked.lock() = None;
+    if let Some(reply) = reply.filter(|_| !blocked.silent) {
+        wbuf.extend_from_slice(&reply);
+    }
+    open
+}
+
+/// Whoever claims the waiter first decides its reply: `mine` if this side
+/// won; otherwise the serving side has sent (or is sending) the real one.
+async fn settle(blocked: &mut Blocked, mine: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    if blocked.waiter.claim() {
+        mine
+    } else {
+        (&mut blocked.reply).await.ok()
+    }
+}
+
 /// Runs one command and applies CLIENT REPLY OFF/SKIP to its output.
 fn run(srv: &Server, client: &mut Client, args: &[&[u8]], wbuf: &mut Vec<u8>) -> After {
     let mark = wbuf.len();
     let after = commands::execute(srv, client, args, wbuf);
+    if let Some(b) = client.blocked.as_mut() {
+        b.silent = client.reply_mode != ReplyMode::On;
+    }
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => wbuf.truncate(mark),

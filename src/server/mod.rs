@@ -4,7 +4,7 @@
 mod client;
 mod connection;
 
-pub use client::{Client, ClientHandle, Clients, MultiState, ReplyMode};
+pub use client::{Blocked, Client, ClientHandle, Clients, MultiState, ReplyMode};
 
 use crate::config::{self, Config};
 use crate::stats::ServerStats;

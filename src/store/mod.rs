@@ -18,10 +18,11 @@ pub use dict::{Dict, Live};
 pub use entry::{Entry, NewValue, OwnedValue, ValueRef};
 pub use value::Value;
 
+use crate::blocking::Waiter;
 use crate::stats::Counter;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -119,6 +120,8 @@ pub struct Shard {
     /// WATCHed keys of this shard, per database: the dirty flags of the
     /// clients watching each key.
     pub watched: Vec<HashMap<Vec<u8>, Vec<WatchFlag>>>,
+    /// Clients blocked on keys of this shard, per database, FIFO per key.
+    pub blocked: Vec<HashMap<Vec<u8>, VecDeque<Arc<Waiter>>>>,
 }
 
 /// A client's "a watched key changed" flag (Redis's CLIENT_DIRTY_CAS).
@@ -136,7 +139,7 @@ impl Shard {
     /// Flags the watchers of every watched key of `db` that exists now (a
     /// FLUSHDB or SWAPDB is about to change it).
     pub fn flag_existing_watched(&mut self, db: usize, also_in: Option<usize>) {
-        let Shard { dbs, watched } = self;
+        let Shard { dbs, watched, .. } = self;
         for (key, flags) in watched[db].iter() {
             let h = hash_key(key);
             let exists = dbs[db].get(key, h).is_some()
@@ -167,6 +170,11 @@ pub struct Keyspace {
     pub stats: KeyStats,
     /// Live WATCH registrations; writes skip the watcher lookup while zero.
     pub watches: AtomicUsize,
+    /// Registered blocked-client waiters (one per client and key); writes
+    /// skip the waiter lookup while zero.
+    pub blocked: AtomicUsize,
+    /// Clients parked in a blocking command (INFO blocked_clients).
+    pub blocked_clients: AtomicUsize,
 }
 
 /// Shard locks held by one command (or one EXEC, one script).
@@ -182,6 +190,7 @@ impl Keyspace {
                 PaddedShard(Mutex::new(Shard {
                     dbs: (0..databases).map(|_| Dict::default()).collect(),
                     watched: (0..databases).map(|_| HashMap::new()).collect(),
+                    blocked: (0..databases).map(|_| HashMap::new()).collect(),
                 }))
             })
             .collect();
@@ -190,6 +199,8 @@ impl Keyspace {
             databases,
             stats: KeyStats::default(),
             watches: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
+            blocked_clients: AtomicUsize::new(0),
         }
     }
 
@@ -249,7 +260,7 @@ impl Keyspace {
         let watching = self.watches.load(Ordering::Relaxed) > 0;
         for shard in &self.shards {
             let mut shard = shard.0.lock();
-            let Shard { dbs, watched } = &mut *shard;
+            let Shard { dbs, watched, .. } = &mut *shard;
             for (dbi, dict) in dbs.iter_mut().enumerate() {
                 if dict.volatile() == 0 {
                     continue;
@@ -330,6 +341,31 @@ impl<'a> Guards<'a> {
     pub fn shards_mut(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'a> {
         self.held.iter_mut().map(|(_, g)| &mut **g)
     }
+
+    /// Adds shard `idx` to the held locks (serving a blocked BLMOVE may need
+    /// its destination's shard). Locks are only ever waited for in ascending
+    /// order: a lower shard that is busy makes us release the higher ones
+    /// and take them again after it. The command's own effects are complete
+    /// by then, so that brief release is invisible to its atomicity.
+    pub fn ensure(&mut self, ks: &'a Keyspace, idx: usize) {
+        if self.all || self.held.iter().any(|(i, _)| *i == idx) {
+            return;
+        }
+        let pos = self.held.partition_point(|(i, _)| *i < idx);
+        if pos == self.held.len() {
+            self.held.push((idx, ks.lock_shard(idx)));
+            return;
+        }
+        if let Some(g) = ks.shards[idx].0.try_lock() {
+            self.held.insert(pos, (idx, g));
+            return;
+        }
+        let higher: SmallVec<[usize; 4]> = self.held.drain(pos..).map(|(i, _)| i).collect();
+        self.held.push((idx, ks.lock_shard(idx)));
+        for i in higher {
+            self.held.push((i, ks.lock_shard(i)));
+        }
+    }
 }
 
 /// A command's view of the keyspace: the shards it locked, its database and
@@ -340,6 +376,10 @@ pub struct Store<'a> {
     pub ks: &'a Keyspace,
     pub db: usize,
     pub now: i64,
+    /// Keys that blocked clients wait on and that this command wrote, in
+    /// write order: the dispatcher serves their waiters before releasing
+    /// the locks.
+    pub ready: Vec<(usize, Vec<u8>)>,
 }
 
 impl<'a> Store<'a> {
@@ -349,6 +389,7 @@ impl<'a> Store<'a> {
             ks,
             db,
             now,
+            ready: Vec::new(),
         }
     }
 
@@ -362,7 +403,7 @@ impl<'a> Store<'a> {
         let now = self.now;
         let expired = &self.ks.stats.expired;
         let watching = self.ks.watches.load(Ordering::Relaxed) > 0;
-        let Shard { dbs, watched } = self.guards.shard(shard_of(hash));
+        let Shard { dbs, watched, .. } = self.guards.shard(shard_of(hash));
         match dbs[db].get_live(key, hash, now) {
             Live::Found(e) => Some(e),
             Live::Expired => {
@@ -458,6 +499,17 @@ impl<'a> Store<'a> {
         if self.ks.watches.load(Ordering::Relaxed) > 0 {
             self.guards.shard(shard_of(hash)).flag_watchers(db, key);
         }
+        if self.ks.blocked.load(Ordering::Relaxed) > 0 {
+            self.signal_if_blocked(db, key, hash);
+        }
+    }
+
+    #[cold]
+    fn signal_if_blocked(&mut self, db: usize, key: &[u8], hash: u64) {
+        let waited_on = self.guards.shard(shard_of(hash)).blocked[db].contains_key(key);
+        if waited_on && !self.ready.iter().any(|(d, k)| *d == db && k == key) {
+            self.ready.push((db, key.to_vec()));
+        }
     }
 
     /// Removes `key` and returns it (None if absent or expired).
@@ -537,6 +589,20 @@ impl<'a> Store<'a> {
         if self.ks.watches.load(Ordering::Relaxed) > 0 {
             for shard in self.guards.shards_mut() {
                 shard.flag_existing_watched(db, also_in);
+            }
+        }
+        // SWAPDB can bring data to keys clients are blocked on.
+        if self.ks.blocked.load(Ordering::Relaxed) > 0 {
+            let mut ready = Vec::new();
+            for shard in self.guards.shards_mut() {
+                for d in std::iter::once(db).chain(also_in) {
+                    ready.extend(shard.blocked[d].keys().map(|k| (d, k.clone())));
+                }
+            }
+            for r in ready {
+                if !self.ready.contains(&r) {
+                    self.ready.push(r);
+                }
             }
         }
     }
