@@ -62,14 +62,15 @@ size_t russet_format_double(double v, char *out, size_t out_cap) {
     return l < 0 ? 0 : (size_t)l;
 }
 
-/* Redis's seconds timeout argument (BLPOP & co): (long long)(strtold(s) * 1000),
- * with the result x86 gives for an out-of-range conversion (LLONG_MIN), so a
- * huge or infinite timeout reads as negative exactly as on Redis. Returns 0 if
- * `s` is not a float. */
+/* Redis's seconds timeout argument (BLPOP & co): (long long)ceill(strtold(s) * 1000),
+ * rounded up so that a sub-millisecond timeout still expires (and -0.0001 rounds
+ * to 0, "forever"), with the result x86 gives for an out-of-range conversion
+ * (LLONG_MIN), so a huge or infinite timeout reads as negative exactly as on
+ * Redis. Returns 0 if `s` is not a float. */
 int russet_timeout_ms(const char *s, size_t len, long long *out) {
     long double v;
     if (!parse_ld(s, len, &v)) return 0;
-    v *= 1000.0;
+    v = ceill(v * 1000.0L);
     if (v > -9223372036854775808.0L && v < 9223372036854775808.0L)
         *out = (long long)v;
     else

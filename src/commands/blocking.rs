@@ -393,20 +393,22 @@ pub(super) fn mpop_args<'a>(
 }
 
 pub fn blmpop(ctx: &mut Ctx, db: &mut Store) {
-    let Some(deadline) = deadline_arg(ctx, ctx.args[1]) else {
+    // Redis reads numkeys, the direction and COUNT before the timeout.
+    let Some((keys, front, count)) = mpop_args(ctx, 2, ["left", "right"]) else {
         return;
     };
-    let Some((keys, front, count)) = mpop_args(ctx, 2, ["left", "right"]) else {
+    let Some(deadline) = deadline_arg(ctx, ctx.args[1]) else {
         return;
     };
     serve_or_block(ctx, db, keys, BlockOp::MultiPop { front, count }, deadline);
 }
 
 pub fn bzmpop(ctx: &mut Ctx, db: &mut Store) {
-    let Some(deadline) = deadline_arg(ctx, ctx.args[1]) else {
+    // Redis reads numkeys, the direction and COUNT before the timeout.
+    let Some((keys, min, count)) = mpop_args(ctx, 2, ["min", "max"]) else {
         return;
     };
-    let Some((keys, min, count)) = mpop_args(ctx, 2, ["min", "max"]) else {
+    let Some(deadline) = deadline_arg(ctx, ctx.args[1]) else {
         return;
     };
     serve_or_block(

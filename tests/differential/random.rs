@@ -103,6 +103,12 @@ fn index() -> BoxedStrategy<Vec<u8>> {
 }
 
 /// A command: fixed words followed by generated arguments.
+/// A blocking command's timeout: short enough that an empty key costs
+/// little (never 0, which would wait forever), plus invalid ones.
+fn block_timeout() -> BoxedStrategy<Vec<u8>> {
+    pick(&[b"0.01", b"0.001", b"-1", b"x"])
+}
+
 fn cmd(words: &'static str, args: Vec<BoxedStrategy<Vec<u8>>>) -> BoxedStrategy<Cmd> {
     args.prop_map(move |rest| {
         let mut c: Cmd = words.split(' ').map(b).collect();
@@ -481,6 +487,18 @@ pub fn zset_cmd() -> BoxedStrategy<Cmd> {
             "ZMPOP",
             vec![numkeys(), key(), key(), pick(&[b"MIN", b"MAX"])],
         ),
+        cmd("BZPOPMIN", vec![key(), key(), block_timeout()]),
+        cmd("BZPOPMAX", vec![key(), block_timeout()]),
+        cmd(
+            "BZMPOP",
+            vec![
+                block_timeout(),
+                numkeys(),
+                key(),
+                key(),
+                pick(&[b"MIN", b"MAX"]),
+            ],
+        ),
         cmd("ZREMRANGEBYRANK", vec![key(), index(), index()]),
         cmd("ZREMRANGEBYSCORE", vec![key(), bound(), bound()]),
         cmd("ZREMRANGEBYLEX", vec![key(), lex(), lex()]),
@@ -582,6 +600,21 @@ pub fn lists_cmd() -> BoxedStrategy<Cmd> {
         )),
         cmd("LMOVE", vec![key(), key(), end(), end()]),
         cmd("RPOPLPUSH", vec![key(), key()]),
+        cmd("BLPOP", vec![key(), key(), block_timeout()]),
+        cmd("BRPOP", vec![key(), block_timeout()]),
+        cmd("BLMOVE", vec![key(), key(), end(), end(), block_timeout()]),
+        cmd("BRPOPLPUSH", vec![key(), key(), block_timeout()]),
+        with_opts(cmd(
+            "BLMPOP",
+            vec![
+                block_timeout(),
+                numkeys(),
+                key(),
+                key(),
+                end(),
+                opts(&["COUNT 1", "COUNT 3", "COUNT 0"], 1),
+            ],
+        )),
         with_opts(cmd(
             "LMPOP",
             vec![
