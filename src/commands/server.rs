@@ -547,7 +547,10 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
         .filter_map(|n| {
             let docs = match meta::get(&n) {
                 Some(m) => Docs::Captured(m),
-                None => Docs::Module(super::bloom::DOCS.iter().find(|d| d.0 == n)?),
+                None => Docs::Module(
+                    super::bloom::DOCS.iter().find(|d| d.0 == n)?,
+                    find_command(n.as_bytes())?.module()?,
+                ),
             };
             Some((n, docs))
         })
@@ -562,14 +565,14 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
             }
             // What Redis prints for a module command: its group is
             // "module" and the module is named.
-            Docs::Module((_, summary, complexity)) => {
+            Docs::Module((_, summary, complexity), module) => {
                 ctx.out.map(5);
                 for (field, value) in [
                     ("summary", *summary),
                     ("since", "1.0.0"),
                     ("group", "module"),
                     ("complexity", *complexity),
-                    ("module", "bf"),
+                    ("module", module),
                 ] {
                     ctx.out.bulk(field.as_bytes());
                     ctx.out.bulk(value.as_bytes());
@@ -583,7 +586,10 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
 /// the short entries of a module command Redis 7.0 does not have.
 enum Docs {
     Captured(&'static meta::Meta),
-    Module(&'static (&'static str, &'static str, &'static str)),
+    Module(
+        &'static (&'static str, &'static str, &'static str),
+        &'static str,
+    ),
 }
 
 /// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key
