@@ -287,6 +287,18 @@ mod tests {
             let l = Link::new(cap, err).unwrap();
             assert_eq!((l.bits.len(), l.hashes), (bytes, hashes), "{cap} {err}");
         }
+        // In general: the formula's bits, rounded up to the next 64-bit word.
+        for cap in [1, 7, 100, 12345, 1_000_000] {
+            for err in [0.5, 0.1, 0.01, 0.001, 1e-6] {
+                let l = Link::new(cap, err).unwrap();
+                let formula = cap as f64 * -err.ln() / std::f64::consts::LN_2.powi(2);
+                let bits = l.nbits() as f64;
+                assert!(
+                    bits >= formula.floor() && bits < formula + 64.0,
+                    "{cap} {err}"
+                );
+            }
+        }
     }
 
     #[test]
