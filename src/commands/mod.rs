@@ -4,6 +4,7 @@
 //! shards of the command's keys and calls its handler.
 
 pub mod blocking;
+pub mod bloom;
 pub mod connection;
 pub mod hash;
 pub mod keys;

@@ -480,7 +480,11 @@ pub fn command_list(ctx: &mut Ctx, _: &mut Store) {
                 find_command(n.as_bytes()).is_some_and(|c| c.categories & (1 << bit) != 0)
             });
         } else if eq_ignore_case(args[1], "module") {
-            names.clear();
+            names.retain(|n| {
+                find_command(n.as_bytes())
+                    .and_then(|c| c.module())
+                    .is_some_and(|m| eq_ignore_case(value, m))
+            });
         } else {
             return ctx.syntax_error();
         }
@@ -538,16 +542,54 @@ pub fn command_docs(ctx: &mut Ctx, _: &mut Store) {
             .filter_map(|a| find_command(a).map(|c| c.fullname().into_owned()))
             .collect()
     };
-    let found: Vec<(String, &meta::Meta)> = names
+    let found: Vec<(String, Docs)> = names
         .into_iter()
-        .filter_map(|n| meta::get(&n).map(|m| (n, m)))
+        .filter_map(|n| {
+            let docs = match meta::get(&n) {
+                Some(m) => Docs::Captured(m),
+                None => Docs::Module(
+                    super::bloom::DOCS.iter().find(|d| d.0 == n)?,
+                    find_command(n.as_bytes())?.module()?,
+                ),
+            };
+            Some((n, docs))
+        })
         .collect();
     ctx.out.map(found.len());
     let resp = ctx.out.resp;
-    for (name, m) in found {
+    for (name, docs) in found {
         ctx.out.bulk(name.as_bytes());
-        meta::write_converted(ctx.out.buf, m.docs, resp);
+        match docs {
+            Docs::Captured(m) => {
+                meta::write_converted(ctx.out.buf, m.docs, resp);
+            }
+            // What Redis prints for a module command: its group is
+            // "module" and the module is named.
+            Docs::Module((_, summary, complexity), module) => {
+                ctx.out.map(5);
+                for (field, value) in [
+                    ("summary", *summary),
+                    ("since", "1.0.0"),
+                    ("group", "module"),
+                    ("complexity", *complexity),
+                    ("module", module),
+                ] {
+                    ctx.out.bulk(field.as_bytes());
+                    ctx.out.bulk(value.as_bytes());
+                }
+            }
+        }
     }
+}
+
+/// Where a command's COMMAND DOCS come from: Redis 7.0's captured data, or
+/// the short entries of a module command Redis 7.0 does not have.
+enum Docs {
+    Captured(&'static meta::Meta),
+    Module(
+        &'static (&'static str, &'static str, &'static str),
+        &'static str,
+    ),
 }
 
 /// COMMAND GETKEYSANDFLAGS: each key with the access flags of the key

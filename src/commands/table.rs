@@ -4,7 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    blocking, connection, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices,
+    blocking, bloom, connection, keys, list, server, set, string, transaction, zset, Ctx,
+    KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -85,6 +86,8 @@ pub mod acl {
     pub const CONNECTION: u32 = 1 << 18;
     pub const TRANSACTION: u32 = 1 << 19;
     pub const SCRIPTING: u32 = 1 << 20;
+    /// Redis 8's category of the RedisBloom commands.
+    pub const BLOOM: u32 = 1 << 21;
 
     pub const NAMES: &[&str] = &[
         "keyspace",
@@ -108,6 +111,7 @@ pub mod acl {
         "connection",
         "transaction",
         "scripting",
+        "bloom",
     ];
 }
 
@@ -191,6 +195,12 @@ impl CommandSpec {
             .filter(|&n| n > 0 && n as u64 <= (args.len() - at - 1) as u64)
             .unwrap_or(0) as usize;
         at + 1..at + 1 + n
+    }
+
+    /// The module Redis 8 serves the command from ("bf" for the Bloom
+    /// filter commands of RedisBloom); None for Redis's own commands.
+    pub fn module(&self) -> Option<&'static str> {
+        self.name.strip_prefix("bf.").map(|_| "bf")
     }
 
     /// Whether the command has key arguments at all (COMMAND GETKEYS).
@@ -1783,6 +1793,71 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
         blocking::blmpop,
         numkeys_at = 2
+    ),
+    // ---- Bloom filters (Redis 8 / RedisBloom; not in Redis 7.0) ----
+    cmd!(
+        "bf.reserve",
+        -4,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::FAST | acl::BLOOM,
+        bloom::bf_reserve
+    ),
+    cmd!(
+        "bf.add",
+        3,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::SLOW | acl::BLOOM,
+        bloom::bf_add
+    ),
+    cmd!(
+        "bf.madd",
+        -3,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::SLOW | acl::BLOOM,
+        bloom::bf_madd
+    ),
+    cmd!(
+        "bf.insert",
+        -4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::SLOW | acl::BLOOM,
+        bloom::bf_insert
+    ),
+    cmd!(
+        "bf.exists",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::FAST | acl::BLOOM,
+        bloom::bf_exists
+    ),
+    cmd!(
+        "bf.mexists",
+        -3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::FAST | acl::BLOOM,
+        bloom::bf_mexists
+    ),
+    cmd!(
+        "bf.info",
+        -2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::FAST | acl::BLOOM,
+        bloom::bf_info
+    ),
+    cmd!(
+        "bf.card",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::FAST | acl::BLOOM,
+        bloom::bf_card
     ),
 ];
 

@@ -11,6 +11,7 @@ pub enum Value {
     Hash(Hash),
     ZSet(super::zset::ZSet),
     List(super::list::List),
+    Bloom(super::bloom::Bloom),
 }
 
 impl Value {
@@ -22,6 +23,8 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::ZSet(_) => "zset",
             Value::List(_) => "list",
+            // RedisBloom's module type name, as Redis 8 reports it.
+            Value::Bloom(_) => "MBbloom--",
         }
     }
 
@@ -34,6 +37,8 @@ impl Value {
             Value::ZSet(z) => z.encoding(),
             // Redis 7.0 keeps every list a quicklist, however small.
             Value::List(_) => "quicklist",
+            // Module values report `raw`.
+            Value::Bloom(_) => "raw",
         }
     }
 }
