@@ -4,7 +4,7 @@
 //! output all read this one table.
 
 use super::{
-    blocking, connection, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices,
+    blocking, connection, hll, keys, list, server, set, string, transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -1783,6 +1783,46 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
         blocking::blmpop,
         numkeys_at = 2
+    ),
+    cmd!(
+        "pfadd",
+        -2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::FAST,
+        hll::pfadd
+    ),
+    cmd!(
+        "pfcount",
+        -2,
+        f::READONLY,
+        [1, -1, 1],
+        acl::READ | acl::HYPERLOGLOG | acl::SLOW,
+        hll::pfcount
+    ),
+    cmd!(
+        "pfmerge",
+        -2,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::SLOW,
+        hll::pfmerge
+    ),
+    cmd!(
+        "pfdebug",
+        3,
+        f::WRITE | f::DENYOOM | f::ADMIN,
+        [2, 2, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        hll::pfdebug
+    ),
+    cmd!(
+        "pfselftest",
+        1,
+        f::ADMIN,
+        [0, 0, 0],
+        acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        hll::pfselftest
     ),
 ];
 
