@@ -182,3 +182,8 @@ fn random_zset() {
 fn scenarios_hll() {
     family("hll");
 }
+
+#[test]
+fn random_hll() {
+    random::run_family("hll", random::hll_cmd());
+}
