@@ -320,7 +320,10 @@ fn sparse_raise(
                 return promote(h, index, count);
             }
             // An XZERO cut off at the end is one byte short: the new
-            // sequence then loses its last byte, as in Redis.
+            // sequence then loses its last byte, as in Redis. (Redis leaves
+            // that byte just past the string's end, where a later read of a
+            // cut XZERO finds it; here such a read gives 0. Only corrupted
+            // values ending in half an opcode can tell the difference.)
             let cut = (p + op.size()).min(old_len);
             h.splice(p..cut, seq);
             h.truncate(new_len);
