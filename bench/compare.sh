@@ -23,7 +23,9 @@
 #                         10-key MSET commands
 #       NAME='cmd args'   a custom command line, e.g. ZRANGE='zrange myzset 0 9'; __rand_int__ is
 #                         replaced by a random number below KEYSPACE. Data comes only from earlier
-#                         tests of the block: put ZADD (fills myzset) before ZRANGE, LPUSH before RPOP
+#                         tests of the block: put ZADD (fills myzset) before ZRANGE, LPUSH before RPOP.
+#                         HyperLogLog: PFADD='pfadd hll1 e:__rand_int__' PFMERGE='pfmerge hll2 hll1'
+#                         PFCOUNT='pfcount hll1 hll2 hll3' (union of 3 keys, two dense, one missing)
 #   ROUNDS [3]  PIPELINES ["1 16"]  CLIENTS [50]  KEYSPACE [100000]  DSIZE [64]
 #   SCALE [1]             multiplies every request count (see n_for: ~1.5 s per sample against redis)
 #   SAMPLE_TIMEOUT [120]  seconds before one redis-benchmark run is abandoned (reported as ERR)
@@ -69,12 +71,12 @@ done
 n_for() { # NAME P
   local n
   if [ "$2" -le 1 ]; then
-    case $1 in MSET|LRANGE*) n=150000 ;; *) n=250000 ;; esac
+    case $1 in MSET|LRANGE*) n=150000 ;; PFMERGE|PFCOUNT) n=100000 ;; *) n=250000 ;; esac
   else
     case $1 in
       PING*) n=3000000 ;; SET|HSET) n=1500000 ;; GET|INCR|SADD|SPOP) n=1800000 ;;
       LPUSH|RPUSH|LPOP|RPOP) n=2400000 ;; ZADD|ZPOPMIN) n=800000 ;; MSET) n=250000 ;;
-      LRANGE*) n=300000 ;; *) n=1000000 ;;
+      LRANGE*) n=300000 ;; PFMERGE) n=150000 ;; PFCOUNT) n=100000 ;; *) n=1000000 ;;
     esac
   fi
   awk -v n="$n" -v s="$SCALE" 'BEGIN{printf "%d", n*s}'

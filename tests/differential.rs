@@ -177,3 +177,13 @@ fn random_hashes() {
 fn random_zset() {
     random::run_family("zset", random::zset_cmd());
 }
+
+#[test]
+fn scenarios_hll() {
+    family("hll");
+}
+
+#[test]
+fn random_hll() {
+    random::run_family("hll", random::hll_cmd());
+}

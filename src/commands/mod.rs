@@ -7,6 +7,7 @@ pub mod blocking;
 pub mod bloom;
 pub mod connection;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod meta;
@@ -191,7 +192,7 @@ fn reject_unknown(reply: &mut Reply, args: &[&[u8]]) {
 }
 
 /// At most `n` bytes, cut at the first NUL as C's `%s` would.
-fn truncate(b: &[u8], n: usize) -> &[u8] {
+pub fn truncate(b: &[u8], n: usize) -> &[u8] {
     let b = &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())];
     &b[..b.len().min(n)]
 }

@@ -359,23 +359,30 @@ fn check_length(ctx: &mut Ctx, size: i64, append: i64) -> bool {
     }
 }
 
-/// Turns a string entry into the growable `raw` form and returns its buffer.
-/// The caller has checked the entry is a string.
-fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
+/// The buffer of a string entry in the growable `raw` form, converting it
+/// without counting a change (Redis's dbUnshareStringValue: same contents).
+/// None if the key is missing or not a string.
+pub fn unshare<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
     let needs_rebuild = !matches!(db.write(key)?.value(), ValueRef::Obj(_));
     if needs_rebuild {
-        db.rebuild(key, |e| {
+        db.reencode(key, |e| {
             let mut buf = itoa::Buffer::new();
             let bytes = string_bytes(&e, &mut buf).unwrap_or_default().to_vec();
             e.with_value(NewValue::Obj(Value::Str(bytes)))
         });
     }
-    db.modified(key);
     match db.write(key)?.obj_mut()? {
         Value::Str(s) => Some(s),
         #[allow(unreachable_patterns)]
         _ => None,
     }
+}
+
+/// `unshare` for a command about to modify the string.
+fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
+    db.write(key)?;
+    db.modified(key);
+    unshare(db, key)
 }
 
 /// Some(length) for a string key, None if missing; Err(()) (with the reply

@@ -4,7 +4,7 @@
 //! output all read this one table.
 
 use super::{
-    blocking, bloom, connection, keys, list, server, set, string, transaction, zset, Ctx,
+    blocking, bloom, connection, hll, keys, list, server, set, string, transaction, zset, Ctx,
     KeyIndices,
 };
 use crate::store::Store;
@@ -1858,6 +1858,47 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 1, 1],
         acl::READ | acl::FAST | acl::BLOOM,
         bloom::bf_card
+    ),
+    // ---- HyperLogLog ----
+    cmd!(
+        "pfadd",
+        -2,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::FAST,
+        hll::pfadd
+    ),
+    cmd!(
+        "pfcount",
+        -2,
+        f::READONLY,
+        [1, -1, 1],
+        acl::READ | acl::HYPERLOGLOG | acl::SLOW,
+        hll::pfcount
+    ),
+    cmd!(
+        "pfmerge",
+        -2,
+        f::WRITE | f::DENYOOM,
+        [1, -1, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::SLOW,
+        hll::pfmerge
+    ),
+    cmd!(
+        "pfdebug",
+        3,
+        f::WRITE | f::DENYOOM | f::ADMIN,
+        [2, 2, 1],
+        acl::WRITE | acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        hll::pfdebug
+    ),
+    cmd!(
+        "pfselftest",
+        1,
+        f::ADMIN,
+        [0, 0, 0],
+        acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        hll::pfselftest
     ),
 ];
 

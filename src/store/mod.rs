@@ -10,6 +10,7 @@ pub mod bloom;
 pub mod dict;
 pub mod entry;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod value;
@@ -550,6 +551,14 @@ impl<'a> Store<'a> {
         let db = self.db;
         let hash = hash_key(key);
         self.changed(db, key, hash);
+        self.dict_in(db, hash).rebuild(key, hash, f)
+    }
+
+    /// Like `rebuild`, for a new representation of the same value, which
+    /// Redis does not count as a write (no dirty count, no WATCH trigger).
+    pub fn reencode(&mut self, key: &[u8], f: impl FnOnce(Entry) -> Entry) -> bool {
+        let db = self.db;
+        let hash = hash_key(key);
         self.dict_in(db, hash).rebuild(key, hash, f)
     }
 

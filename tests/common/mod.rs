@@ -66,7 +66,9 @@ pub fn start_with(opts: &[(&str, &[&str])]) -> Server {
     s
 }
 
-fn start_reference(bin: &str, opts: &[(&str, &[&str])]) -> Server {
+/// Starts the real redis-server `bin` on an ephemeral port (tests that
+/// exchange data with Redis itself).
+pub fn start_reference(bin: &str, opts: &[(&str, &[&str])]) -> Server {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()

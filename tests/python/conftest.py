@@ -105,16 +105,16 @@ class ServerProcess:
                 self.proc.wait(timeout=STOP_TIMEOUT)
 
 
-def start_server(extra_args=()):
-    if not os.path.exists(SERVER_BIN):
-        pytest.fail(f"server binary not found: {SERVER_BIN} (set RUSSET_SERVER_BIN)")
+def start_server(extra_args=(), binary=SERVER_BIN):
+    if not os.path.exists(binary):
+        pytest.fail(f"server binary not found: {binary} (set RUSSET_SERVER_BIN)")
     workdir = tempfile.mkdtemp(prefix="russet-pytest-")
     logpath = os.path.join(workdir, "server.log")
     last_err = ""
     for _attempt in range(3):  # retry if another process grabbed the port
         port = _free_port()
         args = [
-            SERVER_BIN,
+            binary,
             "--port", str(port),
             "--bind", "127.0.0.1",
             "--save", "",
