@@ -274,7 +274,8 @@ pub fn bf_insert(ctx: &mut Ctx, db: &mut Store) {
     insert(ctx, db, &args[items_at..], create.then_some(params), true);
 }
 
-/// BF.EXISTS / BF.MEXISTS: a missing key holds nothing.
+/// BF.EXISTS / BF.MEXISTS: a missing key holds nothing. A key of another
+/// type is WRONGTYPE, as for every Redis read (older RedisBloom answered 0).
 fn check(ctx: &mut Ctx, db: &mut Store, multi: bool) {
     let args = ctx.args;
     let Ok(bloom) = lookup(ctx, db, args[1], false) else {
