@@ -19,6 +19,7 @@ pub use entry::{Entry, NewValue, OwnedValue, ValueRef};
 pub use value::Value;
 
 use crate::blocking::Waiter;
+use crate::pubsub::PubSub;
 use crate::stats::Counter;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
@@ -175,6 +176,9 @@ pub struct Keyspace {
     pub blocked: AtomicUsize,
     /// Clients parked in a blocking command (INFO blocked_clients).
     pub blocked_clients: AtomicUsize,
+    /// Pub/sub subscribers, here so that keyspace notifications can reach
+    /// them from any write path, active expiry included.
+    pub pubsub: PubSub,
 }
 
 /// Shard locks held by one command (or one EXEC, one script).
@@ -201,6 +205,7 @@ impl Keyspace {
             watches: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
             blocked_clients: AtomicUsize::new(0),
+            pubsub: PubSub::default(),
         }
     }
 
