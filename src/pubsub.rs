@@ -367,18 +367,26 @@ impl PubSub {
         self.channels.iter().map(|s| s.read().len()).sum()
     }
 
-    /// Whether keyspace notifications of `class` are on (and anyone could
-    /// hear them): a check cheap enough for every write.
+    /// Whether events of `class` would be published.
     #[inline]
     pub fn notifies(&self, class: u32) -> bool {
         self.events.load(Ordering::Relaxed) & class != 0
             && self.subscriptions.load(Ordering::Relaxed) > 0
     }
 
-    /// Redis's notifyKeyspaceEvent: `__keyspace@<db>__:<key>` carrying the
-    /// event name and `__keyevent@<db>__:<event>` carrying the key.
+    /// Redis's notifyKeyspaceEvent: when notifications of `class` are on,
+    /// publishes `__keyspace@<db>__:<key>` carrying the event name and
+    /// `__keyevent@<db>__:<event>` carrying the key. Checking costs two
+    /// relaxed loads, cheap enough for every write.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.notifies(class) {
+            self.publish_event(event, key, db);
+        }
+    }
+
     #[cold]
-    pub fn notify(&self, event: &str, key: &[u8], db: usize) {
+    fn publish_event(&self, event: &str, key: &[u8], db: usize) {
         let flags = self.events.load(Ordering::Relaxed);
         if flags & events::KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{}__:", db).into_bytes();

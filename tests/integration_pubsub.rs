@@ -140,14 +140,13 @@ fn disconnect_and_reset_remove_subscriptions() {
     assert_eq!(list.lines().count(), 3);
     assert!(list.contains("flags=P db=0 sub=2 psub=0"), "{list}");
     assert!(list.contains("sub=0 psub=2"), "{list}");
-    assert_eq!(
-        admin
-            .run("CLIENT LIST TYPE normal")
-            .as_str()
-            .lines()
-            .count(),
-        1
-    );
+    // Only the admin connection is normal (the readiness probe may linger).
+    assert!(wait_until(WAIT, || admin
+        .run("CLIENT LIST TYPE normal")
+        .as_str()
+        .lines()
+        .count()
+        == 1));
     drop(s1);
     drop(s3);
     assert!(wait_until(WAIT, || numsub(&mut admin, "a") == 1
@@ -284,4 +283,94 @@ fn notify_keyspace_events_config_formats_like_redis() {
         c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "q"]).error_text(),
         "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
     );
+}
+
+/// Reads keyevent notifications as (event, key) until `n` have arrived.
+fn events(s: &mut Conn, n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|_| {
+            let m = s.read().as_strings();
+            assert_eq!(m[0], "pmessage", "{m:?}");
+            let event = m[2].rsplit_once("__:").unwrap().1.to_string();
+            (event, m[3].clone())
+        })
+        .collect()
+}
+
+fn ev(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(e, k)| (e.to_string(), k.to_string()))
+        .collect()
+}
+
+#[test]
+fn keyspace_notifications_for_writes_and_expiry() {
+    let srv = start();
+    let mut c = srv.conn();
+    // Off by default: nothing is published.
+    let mut s = subscriber(&srv, "PSUBSCRIBE", &["__keyevent@*__:*"]);
+    c.ok("SET quiet v");
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Eg$lx"]);
+    c.ok("SET k v");
+    c.run("SET k2 v EX 100");
+    assert_eq!(c.int("DEL k k2 missing"), 2);
+    c.ok("SET e v");
+    assert_eq!(c.int("EXPIRE e 100"), 1);
+    assert_eq!(c.int("PERSIST e"), 1);
+    assert_eq!(c.int("LPUSH l a b"), 2);
+    assert_eq!(c.run("RPOP l 2").as_strings(), ["a", "b"]);
+    // Hash events are not enabled ('h' missing).
+    assert_eq!(c.int("HSET h f v"), 1);
+    c.ok("SET lazy v PX 1");
+    c.ok("SET active v PX 1");
+    assert_eq!(
+        events(&mut s, 12),
+        ev(&[
+            ("set", "k"),
+            ("set", "k2"),
+            ("expire", "k2"),
+            ("del", "k"),
+            ("del", "k2"),
+            ("set", "e"),
+            ("expire", "e"),
+            ("persist", "e"),
+            ("lpush", "l"),
+            ("rpop", "l"),
+            ("del", "l"),
+            ("set", "lazy"),
+        ])
+    );
+    // The two expire one way or another (read access or the active cycle),
+    // so those events may come in either order.
+    std::thread::sleep(Duration::from_millis(20));
+    c.run("GET lazy");
+    let mut rest = events(&mut s, 5);
+    rest.sort();
+    assert_eq!(
+        rest,
+        ev(&[
+            ("expire", "active"),
+            ("expire", "lazy"),
+            ("expired", "active"),
+            ("expired", "lazy"),
+            ("set", "active"),
+        ])
+    );
+}
+
+#[test]
+fn keyspace_channel_carries_the_event_name() {
+    let srv = start();
+    let mut c = srv.conn();
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KA"]);
+    let mut s = subscriber(&srv, "SUBSCRIBE", &["__keyspace@0__:key"]);
+    c.run("SELECT 1");
+    c.ok("SET key v");
+    c.run("SELECT 0");
+    assert_eq!(c.int("LPUSH key x"), 1);
+    assert_eq!(s.read(), message("__keyspace@0__:key", "lpush"));
+    c.ok("CONFIG SET notify-keyspace-events KEA");
+    assert_eq!(c.int("DEL key"), 1);
+    assert_eq!(s.read(), message("__keyspace@0__:key", "del"));
 }
