@@ -332,42 +332,13 @@ fn validate_special(id: usize, value: &str, current: &str) -> Result<(String, i6
             Ok((words.join(" "), 0))
         }
         DIR => Ok((value.to_string(), 0)),
-        NOTIFY_KEYSPACE_EVENTS => {
-            if value.chars().any(|c| !"Ag$lshzxeKEtmdn".contains(c)) {
-                return err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-            }
-            Ok((canonical_events(value), 0))
-        }
+        NOTIFY_KEYSPACE_EVENTS => match crate::pubsub::events::parse(value) {
+            Some(flags) => Ok((crate::pubsub::events::format(flags), flags as i64)),
+            None => err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."),
+        },
         CLIENT_OUTPUT_BUFFER_LIMIT => parse_output_limits(value, current).map(|t| (t, 0)),
         _ => Ok((value.to_string(), 0)),
     }
-}
-
-/// notify-keyspace-events flags in Redis's canonical order ('A' expands).
-fn canonical_events(value: &str) -> String {
-    let all = "g$lshzxetdmn";
-    let mut set: Vec<char> = Vec::new();
-    for c in value.chars() {
-        if c == 'A' {
-            set.extend(all.chars());
-        } else {
-            set.push(c);
-        }
-    }
-    let has = |c: char| set.contains(&c);
-    let mut out = String::new();
-    if all.chars().all(has) {
-        out.push('A');
-    } else {
-        out.extend(all.chars().filter(|&c| has(c)));
-    }
-    if has('K') {
-        out.push('K');
-    }
-    if has('E') {
-        out.push('E');
-    }
-    out
 }
 
 /// `class hard soft seconds` triples for normal, replica and pubsub clients.

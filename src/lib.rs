@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod protocol;
+pub mod pubsub;
 pub mod server;
 pub mod stats;
 pub mod store;

@@ -120,6 +120,11 @@ fn scenarios_zset() {
     family("zset");
 }
 
+#[test]
+fn scenarios_pubsub() {
+    family("pubsub");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]

@@ -64,7 +64,7 @@ fn serve_key(db: &mut Store, key: &[u8], op: &BlockOp, out: &mut Reply, fill: Fi
                 }
             }
             let empty = l.is_empty();
-            list::changed(db, key, empty);
+            list::changed(db, key, list::pop_event(*front), empty);
         }
         BlockOp::Move {
             dst,

@@ -8,6 +8,12 @@ use crate::util::{eq_ignore_case, now_ms, parse_i64};
 use std::sync::atomic::Ordering;
 
 pub fn ping(ctx: &mut Ctx, _: &mut Store) {
+    // A subscribed RESP2 client can only read push-shaped replies.
+    if ctx.client.resp == 2 && ctx.client.subscriptions() > 0 && ctx.args.len() <= 2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        return ctx.out.bulk(ctx.args.get(1).copied().unwrap_or_default());
+    }
     match ctx.args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(ctx.args[1]),
@@ -27,6 +33,7 @@ pub fn quit(ctx: &mut Ctx, _: &mut Store) {
 pub fn reset(ctx: &mut Ctx, db: &mut Store) {
     ctx.client.multi = None;
     super::transaction::unwatch_all(ctx.client, db);
+    super::pubsub::unsubscribe_all(ctx.srv, ctx.client);
     ctx.client.select(0);
     ctx.client.set_resp(2);
     ctx.client.reply_mode = ReplyMode::On;
@@ -219,18 +226,20 @@ pub fn client_list(ctx: &mut Ctx, _: &mut Store) {
     let mut i = 2;
     while i < ctx.args.len() {
         if eq_ignore_case(ctx.args[i], "type") && i + 1 < ctx.args.len() {
-            let t = ctx.args[i + 1];
-            if !["normal", "master", "replica", "slave", "pubsub"]
-                .iter()
-                .any(|n| eq_ignore_case(t, n))
-            {
-                let msg = format!("Unknown client type '{}'", String::from_utf8_lossy(t));
-                return ctx.out.err(&msg);
-            }
-            // Every client is a normal one until replication and pub/sub land.
-            if !eq_ignore_case(t, "normal") {
-                ids = Some(Vec::new());
-            }
+            let Some(t) = client_type(ctx, ctx.args[i + 1]) else {
+                return;
+            };
+            ids = Some(
+                ctx.srv
+                    .clients
+                    .snapshot()
+                    .iter()
+                    .filter(|c| {
+                        c.is_pubsub() == (t == ClientType::Pubsub) && t != ClientType::Replica
+                    })
+                    .map(|c| c.id)
+                    .collect(),
+            );
             i += 2;
         } else if eq_ignore_case(ctx.args[i], "id") && i + 1 < ctx.args.len() {
             let mut list = Vec::new();
@@ -279,6 +288,7 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
         return;
     }
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let mut kind = None;
     let mut i = 2;
     while i + 1 < args.len() {
         let (opt, val) = (args[i], args[i + 1]);
@@ -300,13 +310,10 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
                 return ctx.syntax_error();
             }
         } else if eq_ignore_case(opt, "type") {
-            if !["normal", "master", "replica", "slave", "pubsub"]
-                .iter()
-                .any(|n| eq_ignore_case(val, n))
-            {
-                let msg = format!("Unknown client type '{}'", String::from_utf8_lossy(val));
-                return ctx.out.err(&msg);
-            }
+            let Some(t) = client_type(ctx, val) else {
+                return;
+            };
+            kind = Some(t);
         } else if eq_ignore_case(opt, "user") {
             if val != b"default" {
                 let msg = format!("No such user '{}'", String::from_utf8_lossy(val));
@@ -326,6 +333,9 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
             || addr.is_some_and(|a| a != c.addr.as_bytes())
             || laddr.is_some_and(|a| a != c.laddr.as_bytes())
             || (skipme && c.id == ctx.client.id)
+            || kind.is_some_and(|t| {
+                t == ClientType::Replica || c.is_pubsub() != (t == ClientType::Pubsub)
+            })
         {
             continue;
         }
@@ -333,6 +343,33 @@ pub fn client_kill(ctx: &mut Ctx, _: &mut Store) {
         killed += 1;
     }
     ctx.out.int(killed);
+}
+
+/// Client classes of CLIENT LIST/KILL TYPE; master and replica connections
+/// do not exist until replication does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    Pubsub,
+}
+
+fn client_type(ctx: &mut Ctx, name: &[u8]) -> Option<ClientType> {
+    let t = if eq_ignore_case(name, "normal") {
+        ClientType::Normal
+    } else if ["master", "replica", "slave"]
+        .iter()
+        .any(|n| eq_ignore_case(name, n))
+    {
+        ClientType::Replica
+    } else if eq_ignore_case(name, "pubsub") {
+        ClientType::Pubsub
+    } else {
+        let msg = format!("Unknown client type '{}'", String::from_utf8_lossy(name));
+        ctx.out.err(&msg);
+        return None;
+    };
+    Some(t)
 }
 
 fn kill(ctx: &mut Ctx, c: &crate::server::ClientHandle) {

@@ -5,6 +5,7 @@
 use super::keys::{scan_cursor, scan_options};
 use super::Ctx;
 use crate::config;
+use crate::pubsub::events;
 use crate::store::hash::{entry_value, Hash, Limits};
 use crate::store::{NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, incr_by_float, parse_i64, IncrFloatError};
@@ -64,6 +65,11 @@ fn hash_or_new<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Option<&'s m
     write_hash(ctx, db, key).ok().flatten()
 }
 
+/// Records `event` on the (non-empty) hash at `key`.
+fn changed(db: &mut Store, key: &[u8], event: &str) {
+    db.collection_changed(key, events::HASH, event, false);
+}
+
 fn set_pairs(ctx: &mut Ctx, db: &mut Store) -> Option<usize> {
     let args = ctx.args;
     if args.len() % 2 == 1 {
@@ -76,7 +82,7 @@ fn set_pairs(ctx: &mut Ctx, db: &mut Store) -> Option<usize> {
         .chunks_exact(2)
         .filter(|p| h.set(p[0], p[1], limits))
         .count();
-    db.modified(args[1]);
+    changed(db, args[1], "hset");
     Some(added)
 }
 
@@ -102,7 +108,7 @@ pub fn hsetnx(ctx: &mut Ctx, db: &mut Store) {
         return ctx.out.int(0);
     }
     h.set(field, value, limits);
-    db.modified(key);
+    changed(db, key, "hset");
     ctx.out.int(1);
 }
 
@@ -171,10 +177,9 @@ pub fn hdel(ctx: &mut Ctx, db: &mut Store) {
         Ok(Some(h)) => h,
     };
     let removed = ctx.args[2..].iter().filter(|f| h.remove(f)).count();
-    if h.is_empty() {
-        db.delete(key);
-    } else if removed > 0 {
-        db.modified(key);
+    let empty = h.is_empty();
+    if removed > 0 {
+        db.collection_changed(key, events::HASH, "hdel", empty);
     }
     ctx.out.int(removed as i64);
 }
@@ -222,7 +227,7 @@ pub fn hincrby(ctx: &mut Ctx, db: &mut Store) {
         return ctx.out.err("increment or decrement would overflow");
     };
     h.set(field, itoa::Buffer::new().format(n).as_bytes(), limits);
-    db.modified(key);
+    changed(db, key, "hincrby");
     ctx.out.int(n);
 }
 
@@ -241,7 +246,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, db: &mut Store) {
     match incr_by_float(h.get(field), incr) {
         Ok(text) => {
             h.set(field, &text, limits);
-            db.modified(key);
+            changed(db, key, "hincrbyfloat");
             ctx.out.bulk(&text);
         }
         // The increment parsed above, so it is the stored value that is not a number.

@@ -4,11 +4,21 @@
 
 use super::Ctx;
 use crate::config;
+use crate::pubsub::events;
 use crate::store::{self, Entry, Store, ValueRef, SHARDS, SHARD_BITS};
 use crate::util::{eq_ignore_case, glob_match, parse_cursor, parse_i64};
 
 pub fn del(ctx: &mut Ctx, db: &mut Store) {
-    let n = ctx.args[1..].iter().filter(|k| db.delete(k)).count();
+    let n = ctx.args[1..]
+        .iter()
+        .filter(|k| {
+            let deleted = db.delete(k);
+            if deleted {
+                db.notify(events::GENERIC, "del", k);
+            }
+            deleted
+        })
+        .count();
     ctx.out.int(n as i64);
 }
 
@@ -64,6 +74,8 @@ fn rename_generic(ctx: &mut Ctx, db: &mut Store, nx: bool) {
             dbi,
             Entry::new(dst, value.into_new(&mut scratch), e.expire(), e.lru()),
         );
+        db.notify(events::GENERIC, "rename_from", src);
+        db.notify(events::GENERIC, "rename_to", dst);
     }
     if nx {
         ctx.out.int(1)
@@ -108,6 +120,8 @@ pub fn move_cmd(ctx: &mut Ctx, db: &mut Store) {
     // The same block moves: no copy of key or value.
     if let Some(e) = db.take_in(src, key) {
         db.put_in(target, e);
+        db.notify_in(src, events::GENERIC, "move_from", key);
+        db.notify_in(target, events::GENERIC, "move_to", key);
     }
     ctx.out.int(1);
 }
@@ -168,6 +182,7 @@ pub fn copy(ctx: &mut Ctx, db: &mut Store) {
         db.take_in(target, dst);
     }
     db.put_in(target, copied);
+    db.notify_in(target, events::GENERIC, "copy_to", dst);
     ctx.out.int(1);
 }
 
@@ -585,11 +600,7 @@ fn expire_generic(ctx: &mut Ctx, db: &mut Store, base: i64, unit_ms: i64) {
     if refused {
         return ctx.out.int(0);
     }
-    if when <= db.now {
-        db.delete(key);
-    } else {
-        db.set_expire(key, Some(when));
-    }
+    db.expire_or_delete(key, when);
     ctx.out.int(1);
 }
 
@@ -645,6 +656,7 @@ pub fn persist(ctx: &mut Ctx, db: &mut Store) {
     match db.write(key) {
         Some(e) if e.has_expire() => {
             db.set_expire(key, None);
+            db.notify(events::GENERIC, "persist", key);
             ctx.out.int(1);
         }
         _ => ctx.out.int(0),

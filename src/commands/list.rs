@@ -7,6 +7,7 @@ use super::{blocking, Ctx};
 use crate::blocking::BlockOp;
 use crate::config;
 use crate::protocol::Reply;
+use crate::pubsub::events;
 use crate::server::Server;
 use crate::store::list::{Fill, List};
 use crate::store::{NewValue, Store, Value, ValueRef};
@@ -51,13 +52,18 @@ fn list_ref<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Result<Option<&
     }
 }
 
-/// Records a change to the list at `key`, deleting the key if the list is
-/// now empty (Redis never keeps empty collections).
-pub(super) fn changed(db: &mut Store, key: &[u8], now_empty: bool) {
-    if now_empty {
-        db.delete(key);
+/// Records `event` on the list at `key`, deleting the key if the list is
+/// now empty.
+pub(super) fn changed(db: &mut Store, key: &[u8], event: &str, now_empty: bool) {
+    db.collection_changed(key, events::LIST, event, now_empty);
+}
+
+/// The keyspace event of a pop from either end.
+pub(super) fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
     } else {
-        db.modified(key);
+        "rpop"
     }
 }
 
@@ -85,20 +91,22 @@ pub(super) fn push_into(
         }
         l.len()
     };
-    match list_at(db, key)? {
+    let n = match list_at(db, key)? {
         Some(l) => {
             let n = push(l);
             db.modified(key);
-            Ok(Some(n))
+            n
         }
-        None if only_existing => Ok(None),
+        None if only_existing => return Ok(None),
         None => {
             let mut l = List::new();
             let n = push(&mut l);
             db.set(key, NewValue::Obj(Value::List(l)), None);
-            Ok(Some(n))
+            n
         }
-    }
+    };
+    db.notify(events::LIST, if front { "lpush" } else { "rpush" }, key);
+    Ok(Some(n))
 }
 
 /// `push_into`, replying WRONGTYPE on a wrong type.
@@ -187,7 +195,7 @@ fn pop_command(ctx: &mut Ctx, db: &mut Store, front: bool) {
         }
     }
     let empty = l.is_empty();
-    changed(db, key, empty);
+    changed(db, key, pop_event(front), empty);
 }
 
 pub fn lpop(ctx: &mut Ctx, db: &mut Store) {
@@ -240,7 +248,7 @@ pub fn lset(ctx: &mut Ctx, db: &mut Store) {
     if !done {
         return ctx.out.err("index out of range");
     }
-    db.modified(key);
+    changed(db, key, "lset", false);
     ctx.out.ok();
 }
 
@@ -296,7 +304,7 @@ pub fn ltrim(ctx: &mut Ctx, db: &mut Store) {
     }
     // Redis signals the key as modified even when nothing was trimmed.
     let empty = l.is_empty();
-    changed(db, key, empty);
+    changed(db, key, "ltrim", empty);
     ctx.out.ok();
 }
 
@@ -313,7 +321,7 @@ pub fn lrem(ctx: &mut Ctx, db: &mut Store) {
     let removed = l.remove_matching(ctx.args[3], limit, count < 0);
     let empty = l.is_empty();
     if removed > 0 {
-        changed(db, key, empty);
+        changed(db, key, "lrem", empty);
     }
     ctx.out.int(removed as i64);
 }
@@ -338,7 +346,7 @@ pub fn linsert(ctx: &mut Ctx, db: &mut Store) {
     };
     l.insert(pos + after as usize, args[4], fill);
     let n = l.len();
-    db.modified(args[1]);
+    changed(db, args[1], "linsert", false);
     ctx.out.int(n as i64);
 }
 
@@ -464,8 +472,9 @@ pub(super) fn move_one(
         return Ok(None);
     };
     let empty = l.is_empty() && src != dst;
-    changed(db, src, empty);
+    // Redis reports the push before the pop.
     push_into(db, dst, &[&value], to_front, false, fill)?;
+    changed(db, src, pop_event(from_front), empty);
     Ok(Some(value))
 }
 

@@ -11,6 +11,7 @@ pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -126,6 +127,15 @@ fn dispatch(
     }
     if !client.authenticated && !cmd.has(table::f::NO_AUTH) && srv.auth_required() {
         reply.error("NOAUTH Authentication required.");
+        return (After::Continue, Stage::Rejected(cmd));
+    }
+    if client.resp == 2 && client.subscriptions() > 0 && !pubsub::allowed_when_subscribed(cmd.name)
+    {
+        transaction::abort_queueing(client);
+        reply.err(&format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.fullname()
+        ));
         return (After::Continue, Stage::Rejected(cmd));
     }
     client.handle.set_last_command(cmd);

@@ -8,6 +8,7 @@ use super::keys::{reply_scan, scan_cursor, scan_dict, scan_options};
 use super::Ctx;
 use crate::config;
 use crate::protocol::Reply;
+use crate::pubsub::events;
 use crate::store::set::{Member, OwnedMember, Set};
 use crate::store::{NewValue, Store, Value};
 use crate::util::{eq_ignore_case, parse_i64};
@@ -64,14 +65,10 @@ fn reply_members(out: &mut Reply, set: &Set) {
     }
 }
 
-/// Records an in-place change, deleting the key if the set became empty
-/// (Redis never keeps empty collections).
-fn changed(db: &mut Store, key: &[u8], now_empty: bool) {
-    if now_empty {
-        db.delete(key);
-    } else {
-        db.modified(key);
-    }
+/// Records `event` on the set at `key`, deleting the key if the set is
+/// now empty.
+fn changed(db: &mut Store, key: &[u8], event: &str, now_empty: bool) {
+    db.collection_changed(key, events::SET, event, now_empty);
 }
 
 pub fn sadd(ctx: &mut Ctx, db: &mut Store) {
@@ -85,11 +82,12 @@ pub fn sadd(ctx: &mut Ctx, db: &mut Store) {
             let mut set = Set::for_member(members[0]);
             let n = members.iter().filter(|m| set.add(m, max)).count();
             db.set(key, NewValue::Obj(Value::Set(set)), None);
+            db.notify(events::SET, "sadd", key);
             return ctx.out.int(n as i64);
         }
     };
     if added > 0 {
-        db.modified(key);
+        changed(db, key, "sadd", false);
     }
     ctx.out.int(added as i64);
 }
@@ -106,7 +104,7 @@ pub fn srem(ctx: &mut Ctx, db: &mut Store) {
         }
     };
     if removed > 0 {
-        changed(db, key, empty);
+        changed(db, key, "srem", empty);
     }
     ctx.out.int(removed as i64);
 }
@@ -164,7 +162,7 @@ pub fn spop(ctx: &mut Ctx, db: &mut Store) {
     match popped {
         Some(m) => {
             reply_member(&mut ctx.out, m.as_member());
-            changed(db, key, empty);
+            changed(db, key, "spop", empty);
         }
         None => ctx.out.null(),
     }
@@ -189,8 +187,7 @@ fn spop_count(ctx: &mut Ctx, db: &mut Store) {
     let rng = &mut rand::thread_rng();
     if count >= size {
         reply_members(&mut ctx.out, set);
-        db.delete(key);
-        return;
+        return changed(db, key, "spop", true);
     }
     let remaining = size - count;
     if remaining.saturating_mul(5) > count {
@@ -224,7 +221,7 @@ fn spop_count(ctx: &mut Ctx, db: &mut Store) {
         }
         *set = survivors;
     }
-    db.modified(key);
+    changed(db, key, "spop", false);
 }
 
 pub fn srandmember(ctx: &mut Ctx, db: &mut Store) {
@@ -303,18 +300,19 @@ pub fn smove(ctx: &mut Ctx, db: &mut Store) {
         return ctx.out.int(0);
     }
     let empty = from.is_empty();
-    changed(db, src, empty);
+    changed(db, src, "srem", empty);
     let max = max_intset(ctx);
     if dst_exists {
         if let Ok(Some(to)) = lookup(ctx, db, dst, Access::Again) {
             if to.add(member, max) {
-                db.modified(dst);
+                changed(db, dst, "sadd", false);
             }
         }
     } else {
         let mut to = Set::for_member(member);
         to.add(member, max);
         db.set(dst, NewValue::Obj(Value::Set(to)), None);
+        db.notify(events::SET, "sadd", dst);
     }
     ctx.out.int(1);
 }
@@ -367,9 +365,13 @@ enum Output<'a> {
 fn store_result(ctx: &mut Ctx, db: &mut Store, dst: &[u8], result: Set) {
     let n = result.len();
     if n == 0 {
-        db.delete(dst);
+        if db.delete(dst) {
+            db.notify(events::GENERIC, "del", dst);
+        }
     } else {
         db.set(dst, NewValue::Obj(Value::Set(result)), None);
+        // The event is the command's name: sinterstore, sunionstore...
+        db.notify(events::SET, ctx.cmd.name, dst);
     }
     ctx.out.int(n as i64);
 }

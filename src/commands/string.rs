@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::config;
+use crate::pubsub::events;
 use crate::store::{Entry, NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, incr_by_float, parse_i64, IncrFloatError};
 
@@ -194,6 +195,10 @@ fn set_generic(
     } else {
         db.set(key, NewValue::string(value), deadline);
     }
+    db.notify(events::STRING, "set", key);
+    if deadline.is_some() {
+        db.notify(events::GENERIC, "expire", key);
+    }
     if !opts.get {
         if counts {
             ctx.out.int(1);
@@ -267,14 +272,10 @@ pub fn getex(ctx: &mut Ctx, db: &mut Store) {
         reply_string(ctx, e);
     }
     match (opts.expire, deadline) {
-        (ExpireOpt::ExAt | ExpireOpt::PxAt, Some(when)) if when <= db.now => {
-            db.delete(key);
-        }
-        (_, Some(when)) => {
-            db.set_expire(key, Some(when));
-        }
+        (_, Some(when)) => db.expire_or_delete(key, when),
         (ExpireOpt::Persist, None) if db.write(key).is_some_and(|e| e.has_expire()) => {
             db.set_expire(key, None);
+            db.notify(events::GENERIC, "persist", key);
         }
         _ => {}
     }
@@ -287,6 +288,7 @@ pub fn getdel(ctx: &mut Ctx, db: &mut Store) {
         Some(e) => {
             if reply_string(ctx, e) {
                 db.delete(key);
+                db.notify(events::GENERIC, "del", key);
             } else {
                 ctx.wrong_type();
             }
@@ -326,6 +328,7 @@ pub fn mset(ctx: &mut Ctx, db: &mut Store) {
     }
     for pair in ctx.args[1..].chunks(2) {
         db.set(pair[0], NewValue::string(pair[1]), None);
+        db.notify(events::STRING, "set", pair[0]);
     }
     ctx.out.ok();
 }
@@ -342,6 +345,7 @@ pub fn msetnx(ctx: &mut Ctx, db: &mut Store) {
     }
     for pair in ctx.args[1..].chunks(2) {
         db.set(pair[0], NewValue::string(pair[1]), None);
+        db.notify(events::STRING, "set", pair[0]);
     }
     ctx.out.int(1);
 }
@@ -408,18 +412,23 @@ pub fn append(ctx: &mut Ctx, db: &mut Store) {
     let Ok(len) = string_len(ctx, db, key) else {
         return;
     };
-    let Some(len) = len else {
-        db.set(key, NewValue::string(tail), None);
-        return ctx.out.int(tail.len() as i64);
+    let n = match len {
+        None => {
+            db.set(key, NewValue::string(tail), None);
+            tail.len()
+        }
+        Some(len) => {
+            if !check_length(ctx, len as i64, tail.len() as i64) {
+                return;
+            }
+            let Some(buf) = make_raw(db, key) else {
+                return ctx.wrong_type();
+            };
+            buf.extend_from_slice(tail);
+            buf.len()
+        }
     };
-    if !check_length(ctx, len as i64, tail.len() as i64) {
-        return;
-    }
-    let Some(buf) = make_raw(db, key) else {
-        return ctx.wrong_type();
-    };
-    buf.extend_from_slice(tail);
-    let n = buf.len();
+    db.notify(events::STRING, "append", key);
     ctx.out.int(n as i64);
 }
 
@@ -503,6 +512,7 @@ pub fn setrange(ctx: &mut Ctx, db: &mut Store) {
     }
     buf[offset..end].copy_from_slice(value);
     let n = buf.len();
+    db.notify(events::STRING, "setrange", key);
     ctx.out.int(n as i64);
 }
 
@@ -533,6 +543,7 @@ fn incr_generic(ctx: &mut Ctx, db: &mut Store, by: i64) {
     } else {
         db.set(key, NewValue::Int(next), None);
     }
+    db.notify(events::STRING, "incrby", key);
     ctx.out.int(next);
 }
 
@@ -572,6 +583,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, db: &mut Store) {
     match result {
         Ok(text) => {
             db.set_keep_ttl(key, NewValue::Str(&text));
+            db.notify(events::STRING, "incrbyfloat", key);
             ctx.out.bulk(&text);
         }
         Err(IncrFloatError::NotAFloat) => ctx.out.err("value is not a valid float"),

@@ -4,8 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    blocking, bloom, connection, hll, keys, list, server, set, string, transaction, zset, Ctx,
-    KeyIndices,
+    blocking, bloom, connection, hll, keys, list, pubsub, server, set, string, transaction, zset,
+    Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -836,6 +836,103 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 2, 1],
         acl::READ | acl::STRING | acl::SLOW,
         string::lcs
+    ),
+    cmd!(
+        "subscribe",
+        -2,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::subscribe
+    ),
+    cmd!(
+        "unsubscribe",
+        -1,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::unsubscribe
+    ),
+    cmd!(
+        "psubscribe",
+        -2,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::psubscribe
+    ),
+    cmd!(
+        "punsubscribe",
+        -1,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::punsubscribe
+    ),
+    cmd!(
+        "publish",
+        3,
+        f::PUBSUB | f::LOADING | f::STALE | f::FAST,
+        [0, 0, 0],
+        acl::PUBSUB | acl::FAST,
+        pubsub::publish
+    ),
+    container!(
+        "pubsub",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "channels",
+                -2,
+                f::PUBSUB | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::PUBSUB | acl::SLOW,
+                pubsub::pubsub_channels
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW,
+                pubsub::pubsub_help
+            ),
+            cmd!(
+                "numpat",
+                2,
+                f::PUBSUB | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::PUBSUB | acl::SLOW,
+                pubsub::pubsub_numpat
+            ),
+            cmd!(
+                "numsub",
+                -2,
+                f::PUBSUB | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::PUBSUB | acl::SLOW,
+                pubsub::pubsub_numsub
+            ),
+            cmd!(
+                "shardchannels",
+                -2,
+                f::PUBSUB | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::PUBSUB | acl::SLOW,
+                pubsub::pubsub_shardchannels
+            ),
+            cmd!(
+                "shardnumsub",
+                -2,
+                f::PUBSUB | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::PUBSUB | acl::SLOW,
+                pubsub::pubsub_shardnumsub
+            ),
+        ]
     ),
     cmd!(
         "multi",

@@ -7,6 +7,7 @@ use super::keys::{scan_cursor, scan_options};
 use super::Ctx;
 use crate::config;
 use crate::protocol::Reply;
+use crate::pubsub::events;
 use crate::store::zset::{LexBound, Limits, Range, ZSet};
 use crate::store::{Entry, NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, format_double, parse_f64, parse_i64};
@@ -63,23 +64,26 @@ fn write_zset<'s>(
     }
 }
 
-/// Records a change made in place; a set left empty is deleted, as in Redis.
-fn written(db: &mut Store, key: &[u8], changed: bool, empty: bool) {
-    if empty {
-        db.delete(key);
-    } else if changed {
-        db.modified(key);
+/// Records `event` for a change made in place; a set left empty is
+/// deleted, as in Redis.
+fn written(db: &mut Store, key: &[u8], event: &str, changed: bool, empty: bool) {
+    if changed || empty {
+        db.collection_changed(key, events::ZSET, event, empty);
     }
 }
 
 /// Stores a computed set at `dst` (or deletes `dst` when it is empty).
 fn store_result(ctx: &Ctx, db: &mut Store, dst: &[u8], items: &[(Vec<u8>, f64)]) {
     if items.is_empty() {
-        db.delete(dst);
+        if db.delete(dst) {
+            db.notify(events::GENERIC, "del", dst);
+        }
         return;
     }
     let z = ZSet::from_sorted(items.iter().map(|(m, s)| (m.as_slice(), *s)), limits(ctx));
     db.set(dst, NewValue::Obj(Value::ZSet(z)), None);
+    // The event is the command's name: zunionstore, zrangestore...
+    db.notify(events::ZSET, ctx.cmd.name, dst);
 }
 
 /// Members, with their scores as [member, score] pairs in RESP3 and a flat
@@ -228,12 +232,13 @@ fn zadd_generic(ctx: &mut Ctx, db: &mut Store, zincrby: bool) {
             }
         }
     };
+    let event = if o.incr { "zincr" } else { "zadd" };
     match write_zset(ctx, db, key) {
         Err(()) => return,
         Ok(Some(z)) => {
             apply(z);
             let changed = counts.0 + counts.1 > 0;
-            written(db, key, changed, false);
+            written(db, key, event, changed, false);
         }
         Ok(None) if o.xx => {}
         Ok(None) => {
@@ -241,6 +246,7 @@ fn zadd_generic(ctx: &mut Ctx, db: &mut Store, zincrby: bool) {
             apply(&mut z);
             if !z.is_empty() {
                 db.set(key, NewValue::Obj(Value::ZSet(z)), None);
+                db.notify(events::ZSET, event, key);
             }
         }
     }
@@ -286,7 +292,7 @@ pub fn zrem(ctx: &mut Ctx, db: &mut Store) {
         }
     }
     let empty = z.is_empty();
-    written(db, key, n > 0, empty);
+    written(db, key, "zrem", n > 0, empty);
     ctx.out.int(n);
 }
 
@@ -661,7 +667,7 @@ fn zremrange_generic(ctx: &mut Ctx, db: &mut Store, by: By) {
     };
     let removed = z.remove_ranks(start, end);
     let empty = z.is_empty();
-    written(db, key, removed > 0, empty);
+    written(db, key, ctx.cmd.name, removed > 0, empty);
     ctx.out.int(removed as i64);
 }
 
@@ -706,7 +712,13 @@ pub(super) fn pop_members(
         z.remove_ranks(0, n);
     }
     let empty = z.is_empty();
-    written(db, key, true, empty);
+    written(
+        db,
+        key,
+        if max { "zpopmax" } else { "zpopmin" },
+        true,
+        empty,
+    );
     popped
 }
 

@@ -4,6 +4,7 @@
 
 use crate::blocking::Waiter;
 use crate::commands::{After, CommandSpec};
+use crate::pubsub::Subscriptions;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
@@ -39,6 +40,9 @@ pub struct ClientHandle {
     pub kill: Notify,
     /// The waiter of a client parked in a blocking command (CLIENT UNBLOCK).
     pub blocked: Mutex<Option<Arc<Waiter>>>,
+    /// Channel and pattern subscriptions (CLIENT LIST sub/psub).
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
 }
 
 impl ClientHandle {
@@ -61,6 +65,8 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill: Notify::new(),
             blocked: Mutex::new(None),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
         }
     }
 
@@ -84,16 +90,27 @@ impl ClientHandle {
         self.kill.notify_one();
     }
 
-    fn flags(&self) -> &'static str {
-        match (
-            self.blocked.lock().is_some(),
-            self.no_evict.load(Ordering::Relaxed),
-        ) {
-            (true, true) => "be",
-            (true, false) => "b",
-            (false, true) => "e",
-            (false, false) => "N",
+    /// Subscribed to a channel or pattern: a pubsub-class client.
+    pub fn is_pubsub(&self) -> bool {
+        self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0
+    }
+
+    /// CLIENT LIST flags, in Redis's order.
+    fn flags(&self) -> String {
+        let mut f = String::new();
+        for (set, c) in [
+            (self.is_pubsub(), 'P'),
+            (self.blocked.lock().is_some(), 'b'),
+            (self.no_evict.load(Ordering::Relaxed), 'e'),
+        ] {
+            if set {
+                f.push(c);
+            }
         }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
     }
 
     /// One CLIENT LIST / CLIENT INFO line, with Redis 7's fields.
@@ -108,7 +125,7 @@ impl ClientHandle {
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi=-1 \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} \
              user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -119,6 +136,8 @@ impl ClientHandle {
             (now_ms - self.last_interaction_ms.load(Ordering::Relaxed)) / 1000,
             self.flags(),
             self.db.load(Ordering::Relaxed),
+            self.sub.load(Ordering::Relaxed),
+            self.psub.load(Ordering::Relaxed),
             qbuf,
             omem,
             qbuf + omem,
@@ -150,6 +169,8 @@ pub struct Client {
     pub no_block: bool,
     /// Set by a blocking command that found no data (`After::Block`).
     pub blocked: Option<Blocked>,
+    /// Created by the first SUBSCRIBE or PSUBSCRIBE.
+    pub subs: Option<Subscriptions>,
 }
 
 /// A client parked in a blocking command.
@@ -185,12 +206,35 @@ impl Client {
             watch_dirty: Default::default(),
             no_block: false,
             blocked: None,
+            subs: None,
         }
     }
 
     pub fn select(&mut self, db: usize) {
         self.db = db;
         self.handle.db.store(db, Ordering::Relaxed);
+    }
+
+    /// Channels plus patterns subscribed to.
+    pub fn subscriptions(&self) -> usize {
+        self.subs.as_ref().map_or(0, Subscriptions::count)
+    }
+
+    /// The client's subscription state, created on first use.
+    pub fn subs_mut(&mut self) -> &mut Subscriptions {
+        let handle = &self.handle;
+        self.subs
+            .get_or_insert_with(|| Subscriptions::new(handle.clone()))
+    }
+
+    /// Publishes the subscription counts for CLIENT LIST.
+    pub fn sync_sub_counts(&self) {
+        let (sub, psub) = self
+            .subs
+            .as_ref()
+            .map_or((0, 0), |s| (s.channels.len(), s.patterns.len()));
+        self.handle.sub.store(sub, Ordering::Relaxed);
+        self.handle.psub.store(psub, Ordering::Relaxed);
     }
 
     pub fn set_resp(&mut self, resp: u8) {

@@ -4,7 +4,8 @@
 use super::{Blocked, Client, ClientHandle, ReplyMode, Server};
 use crate::commands::{self, After};
 use crate::config;
-use crate::protocol::{Frame, ParseLimits, RequestParser};
+use crate::protocol::{Frame, ParseLimits, Reply, RequestParser};
+use crate::pubsub::{Message, Subscriptions};
 use crate::util::now_ms;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
@@ -63,6 +64,7 @@ async fn serve(srv: Arc<Server>, mut stream: TcpStream, handle: Arc<ClientHandle
     if let Err(e) = futures_catch(result).await {
         tracing::error!("connection {} ended by an internal error: {}", handle.id, e);
     }
+    commands::pubsub::unsubscribe_all(&srv, &mut client);
     let ks = &srv.keyspace;
     commands::transaction::unwatch_all(
         &mut client,
@@ -117,6 +119,12 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             )
         };
         if !buffered {
+            // Like Redis, `timeout` never closes a subscriber.
+            let idle_timeout = if client.subscriptions() > 0 {
+                0
+            } else {
+                idle_timeout
+            };
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
                 rbuf.reserve(READ_CHUNK);
             }
@@ -135,11 +143,23 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                     stream.read_buf(&mut rbuf).await
                 }
             };
+            let message = next_message(client.subs.as_mut());
             let n = tokio::select! {
                 r = read => match r {
                     Ok(0) | Err(_) => return,
                     Ok(n) => n,
                 },
+                m = message => {
+                    if let Some(subs) = client.subs.as_mut() {
+                        let mut out = Reply::new(&mut wbuf, client.resp);
+                        subs.take(m, &mut out);
+                        subs.drain_into(&mut out);
+                    }
+                    if !flush(srv, stream, client, &mut wbuf).await {
+                        return;
+                    }
+                    continue;
+                }
                 _ = handle.kill.notified() => return,
                 _ = shutdown.changed() => return,
             };
@@ -158,17 +178,8 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             srv.request_shutdown();
             return;
         }
-        if !wbuf.is_empty() {
-            srv.stats.net_output_bytes.add(wbuf.len() as u64);
-            handle.output_buffer.store(wbuf.len(), Ordering::Relaxed);
-            if stream.write_all(&wbuf).await.is_err() {
-                return;
-            }
-            handle.output_buffer.store(0, Ordering::Relaxed);
-            wbuf.clear();
-            if wbuf.capacity() > 4 * 1024 * 1024 {
-                wbuf = Vec::with_capacity(READ_CHUNK);
-            }
+        if !flush(srv, stream, client, &mut wbuf).await {
+            return;
         }
         match after {
             After::Close => {
@@ -192,6 +203,51 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             );
             return;
         }
+    }
+}
+
+/// Writes out `wbuf`; false if the connection is gone or was killed
+/// meanwhile (a subscriber that stopped reading stays stuck in the write
+/// until its output limit has it killed).
+async fn flush(
+    srv: &Server,
+    stream: &mut TcpStream,
+    client: &mut Client,
+    wbuf: &mut Vec<u8>,
+) -> bool {
+    if wbuf.is_empty() {
+        return true;
+    }
+    let handle = &client.handle;
+    srv.stats.net_output_bytes.add(wbuf.len() as u64);
+    handle.output_buffer.store(wbuf.len(), Ordering::Relaxed);
+    let written = tokio::select! {
+        r = stream.write_all(wbuf) => r.is_ok(),
+        _ = handle.kill.notified() => false,
+    };
+    if !written {
+        return false;
+    }
+    handle.output_buffer.store(0, Ordering::Relaxed);
+    if let Some(subs) = client.subs.as_mut() {
+        subs.written();
+    }
+    wbuf.clear();
+    if wbuf.capacity() > 4 * 1024 * 1024 {
+        *wbuf = Vec::with_capacity(READ_CHUNK);
+    }
+    true
+}
+
+/// The next message for a subscribed client; never ready otherwise.
+async fn next_message(subs: Option<&mut Subscriptions>) -> Message {
+    match subs {
+        Some(s) => match s.rx.recv().await {
+            Some(m) => m,
+            // The sender lives in `s.me`: the queue cannot close.
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 
@@ -314,6 +370,11 @@ async fn settle(blocked: &mut Blocked, mine: Option<Vec<u8>>) -> Option<Vec<u8>>
 
 /// Runs one command and applies CLIENT REPLY OFF/SKIP to its output.
 fn run(srv: &Server, client: &mut Client, args: &[&[u8]], wbuf: &mut Vec<u8>) -> After {
+    // Messages that arrived before this command go out before its reply
+    // (before an UNSUBSCRIBE confirmation, say), as in Redis.
+    if let Some(subs) = client.subs.as_mut() {
+        subs.drain_into(&mut Reply::new(wbuf, client.resp));
+    }
     let mark = wbuf.len();
     let after = commands::execute(srv, client, args, wbuf);
     if let Some(b) = client.blocked.as_mut() {

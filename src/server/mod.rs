@@ -51,9 +51,11 @@ impl Server {
         let auth = !config.text(config::REQUIREPASS).is_empty();
         let now = now_ms();
         apply_access_policy(&config);
+        let keyspace = Keyspace::new(databases);
+        apply_pubsub_settings(&keyspace, &config);
         Server {
             config: RwLock::new(config),
-            keyspace: Keyspace::new(databases),
+            keyspace,
             clients: Clients::default(),
             stats: ServerStats::new(),
             started: Instant::now(),
@@ -81,6 +83,7 @@ impl Server {
         self.auth_required
             .store(!cfg.text(config::REQUIREPASS).is_empty(), Ordering::Relaxed);
         apply_access_policy(&cfg);
+        apply_pubsub_settings(&self.keyspace, &cfg);
     }
 
     pub fn next_client_id(&self) -> u64 {
@@ -121,6 +124,13 @@ fn apply_access_policy(cfg: &Config) {
         cfg.text(config::MAXMEMORY_POLICY).ends_with("-lfu"),
         cfg.num(config::LFU_LOG_FACTOR) as u32,
         cfg.num(config::LFU_DECAY_TIME) as u32,
+    );
+}
+
+fn apply_pubsub_settings(ks: &Keyspace, cfg: &Config) {
+    ks.pubsub.configure(
+        cfg.num(config::NOTIFY_KEYSPACE_EVENTS) as u32,
+        cfg.output_limits("pubsub"),
     );
 }
 

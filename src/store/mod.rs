@@ -21,6 +21,7 @@ pub use entry::{Entry, NewValue, OwnedValue, ValueRef};
 pub use value::Value;
 
 use crate::blocking::Waiter;
+use crate::pubsub::{events, PubSub};
 use crate::stats::Counter;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
@@ -177,6 +178,9 @@ pub struct Keyspace {
     pub blocked: AtomicUsize,
     /// Clients parked in a blocking command (INFO blocked_clients).
     pub blocked_clients: AtomicUsize,
+    /// Pub/sub subscribers, here so that keyspace notifications can reach
+    /// them from any write path, active expiry included.
+    pub pubsub: PubSub,
 }
 
 /// Shard locks held by one command (or one EXEC, one script).
@@ -203,6 +207,7 @@ impl Keyspace {
             watches: AtomicUsize::new(0),
             blocked: AtomicUsize::new(0),
             blocked_clients: AtomicUsize::new(0),
+            pubsub: PubSub::default(),
         }
     }
 
@@ -274,6 +279,7 @@ impl Keyspace {
                             f.store(true, Ordering::Relaxed);
                         }
                     }
+                    self.pubsub.notify(events::EXPIRED, "expired", key, dbi);
                 };
                 loop {
                     let steps = (dict.capacity() / 64).max(16);
@@ -401,6 +407,7 @@ impl<'a> Store<'a> {
     }
 
     fn live_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        let ks = self.ks;
         let hash = hash_key(key);
         let now = self.now;
         let expired = &self.ks.stats.expired;
@@ -415,6 +422,7 @@ impl<'a> Store<'a> {
                         f.store(true, Ordering::Relaxed);
                     }
                 }
+                ks.pubsub.notify(events::EXPIRED, "expired", key, db);
                 None
             }
             Live::Missing => None,
@@ -424,6 +432,7 @@ impl<'a> Store<'a> {
     /// Lookup for a read command: counts keyspace hits/misses, updates LRU.
     #[inline]
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let ks = self.ks;
         let db = self.db;
         let stats = &self.ks.stats;
         match self.live_in(db, key) {
@@ -434,6 +443,7 @@ impl<'a> Store<'a> {
             }
             None => {
                 stats.misses.incr();
+                ks.pubsub.notify(events::KEY_MISS, "keymiss", key, db);
                 None
             }
         }
@@ -490,6 +500,12 @@ impl<'a> Store<'a> {
     pub fn put_in(&mut self, db: usize, entry: Entry) {
         let hash = hash_key(entry.key());
         self.changed(db, entry.key(), hash);
+        if self.ks.pubsub.notifies(events::NEW) {
+            let created = self.dict_in(db, hash).get(entry.key(), hash).is_none();
+            if created {
+                self.ks.pubsub.notify(events::NEW, "new", entry.key(), db);
+            }
+        }
         drop(self.dict_in(db, hash).replace(entry, hash));
     }
 
@@ -545,6 +561,31 @@ impl<'a> Store<'a> {
             .rebuild(key, hash, |e| e.with_expire(expire))
     }
 
+    /// A command changed the collection at `key` in place: reports `event`
+    /// and deletes the key if the collection is now empty (Redis never
+    /// keeps empty collections), reporting that too.
+    pub fn collection_changed(&mut self, key: &[u8], class: u32, event: &str, now_empty: bool) {
+        self.notify(class, event, key);
+        if now_empty {
+            self.delete(key);
+            self.notify(events::GENERIC, "del", key);
+        } else {
+            self.modified(key);
+        }
+    }
+
+    /// EXPIRE and GETEX on an existing key: a deadline already past deletes
+    /// it, as Redis does.
+    pub fn expire_or_delete(&mut self, key: &[u8], when: i64) {
+        if when <= self.now {
+            self.delete(key);
+            self.notify(events::GENERIC, "del", key);
+        } else {
+            self.set_expire(key, Some(when));
+            self.notify(events::GENERIC, "expire", key);
+        }
+    }
+
     /// Replaces the value of an existing key with a differently sized one,
     /// keeping its expiry.
     pub fn rebuild(&mut self, key: &[u8], f: impl FnOnce(Entry) -> Entry) -> bool {
@@ -584,6 +625,19 @@ impl<'a> Store<'a> {
             });
         }
         out
+    }
+
+    /// Redis's notifyKeyspaceEvent: publishes `event` on `key` of this
+    /// command's database if notifications of `class` are enabled. Every
+    /// handler reports its changes here, with Redis's event names.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.notify_in(self.db, class, event, key);
+    }
+
+    #[inline]
+    pub fn notify_in(&self, db: usize, class: u32, event: &str, key: &[u8]) {
+        self.ks.pubsub.notify(class, event, key, db);
     }
 
     /// Marks a change made in place through `write()`.
