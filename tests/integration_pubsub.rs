@@ -374,3 +374,26 @@ fn keyspace_channel_carries_the_event_name() {
     assert_eq!(c.int("DEL key"), 1);
     assert_eq!(s.read(), message("__keyspace@0__:key", "del"));
 }
+
+#[test]
+fn hyperloglog_writes_notify_pfadd() {
+    let srv = start();
+    let mut c = srv.conn();
+    let mut s = subscriber(&srv, "PSUBSCRIBE", &["__keyevent@*__:*"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "E$"]);
+    assert_eq!(c.int("PFADD h1 a b"), 1);
+    // No register changed: no event, as in Redis.
+    assert_eq!(c.int("PFADD h1 a"), 0);
+    assert_eq!(c.int("PFADD h2 c"), 1);
+    c.ok("PFMERGE h3 h1 h2");
+    c.ok("SET last v");
+    assert_eq!(
+        events(&mut s, 4),
+        ev(&[
+            ("pfadd", "h1"),
+            ("pfadd", "h2"),
+            ("pfadd", "h3"),
+            ("set", "last")
+        ])
+    );
+}

@@ -5,6 +5,7 @@
 use super::string::{string_bytes, unshare};
 use super::{truncate, Ctx};
 use crate::config;
+use crate::pubsub::events;
 use crate::store::hll::{self, Registers};
 use crate::store::{Entry, NewValue, Store, Value};
 use crate::util::eq_ignore_case;
@@ -73,6 +74,7 @@ pub fn pfadd(ctx: &mut Ctx, db: &mut Store) {
         } else {
             db.set(key, NewValue::Obj(Value::Str(fresh)), None);
         }
+        db.notify(events::STRING, "pfadd", key);
         // Redis counts one change per register raised.
         db.ks.stats.dirty.add(updated - 1);
     }
@@ -158,7 +160,11 @@ pub fn pfmerge(ctx: &mut Ctx, db: &mut Store) {
         done
     };
     match done {
-        Ok(()) => ctx.out.ok(),
+        Ok(()) => {
+            // Redis announces a merge as "pfadd" too.
+            db.notify(events::STRING, "pfadd", dest);
+            ctx.out.ok()
+        }
         Err(hll::Corrupt) => ctx.out.error(CORRUPT),
     }
 }
