@@ -649,6 +649,17 @@ mod tests {
     }
 
     #[test]
+    fn a_run_longer_than_a_val_promotes_to_dense() {
+        let mut h = with_elements(10, 0);
+        let before = count(&h).unwrap();
+        assert_eq!(raise(&mut h, 5, 40, MAX), Ok(true));
+        assert!(!is_sparse(&h) && is_valid(&h));
+        assert_eq!(dense_registers(&h).nth(5), Some(40));
+        assert_eq!(raise(&mut h, 5, 33, MAX), Ok(false));
+        assert!(count(&h).unwrap() > before);
+    }
+
+    #[test]
     fn small_cardinalities_are_exact() {
         // Exact while no two elements share a register.
         for n in [0, 1, 2, 10, 20] {
