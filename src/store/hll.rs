@@ -139,14 +139,22 @@ fn dense_raise(regs: &mut [u8], i: usize, count: u8) -> bool {
     }
 }
 
+/// The four 6-bit registers packed in three bytes.
+fn unpack4(c: &[u8]) -> [u8; 4] {
+    let (a, b, d) = (c[0], c[1], c[2]);
+    [
+        a & 63,
+        (a >> 6 | b << 2) & 63,
+        (b >> 4 | d << 4) & 63,
+        d >> 2,
+    ]
+}
+
 fn dense_histogram(regs: &[u8], histo: &mut [u32; 64]) {
-    // Four 6-bit registers in every three bytes.
     for c in regs.chunks_exact(3) {
-        let (a, b, d) = (c[0], c[1], c[2]);
-        histo[(a & 63) as usize] += 1;
-        histo[((a >> 6 | b << 2) & 63) as usize] += 1;
-        histo[((b >> 4 | d << 4) & 63) as usize] += 1;
-        histo[(d >> 2) as usize] += 1;
+        for r in unpack4(c) {
+            histo[r as usize] += 1;
+        }
     }
 }
 
@@ -461,9 +469,10 @@ impl Registers {
                 }
             })
         } else {
-            let regs = &h[HDR_SIZE..];
-            for (i, r) in max.iter_mut().enumerate() {
-                *r = (*r).max(dense_get(regs, i));
+            for (c, m) in h[HDR_SIZE..].chunks_exact(3).zip(max.chunks_exact_mut(4)) {
+                for (r, v) in m.iter_mut().zip(unpack4(c)) {
+                    *r = (*r).max(v);
+                }
             }
             Ok(())
         }
@@ -493,8 +502,7 @@ impl Registers {
 
 /// All register values of a dense HLL (PFDEBUG GETREG).
 pub fn dense_registers(h: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    let regs = &h[HDR_SIZE..];
-    (0..REGISTERS).map(move |i| dense_get(regs, i))
+    h[HDR_SIZE..].chunks_exact(3).flat_map(unpack4)
 }
 
 /// PFDEBUG DECODE's text for a sparse value: `z:N`, `Z:N`, `v:VALUE,N`.
@@ -614,6 +622,9 @@ mod tests {
             assert_eq!(dense_get(&regs, i), (i % 64) as u8);
         }
         assert_eq!(&regs[..3], &[0b0100_0000, 0b0010_0000, 0b0000_1100]);
+        let mut h = vec![0u8; HDR_SIZE];
+        h.extend_from_slice(&regs);
+        assert!(dense_registers(&h).eq((0..REGISTERS).map(|i| (i % 64) as u8)));
     }
 
     #[test]
@@ -635,6 +646,17 @@ mod tests {
         }
         assert!(!is_sparse(&sparse));
         assert_eq!(&sparse[HDR_SIZE..], &dense[HDR_SIZE..]);
+    }
+
+    #[test]
+    fn a_run_longer_than_a_val_promotes_to_dense() {
+        let mut h = with_elements(10, 0);
+        let before = count(&h).unwrap();
+        assert_eq!(raise(&mut h, 5, 40, MAX), Ok(true));
+        assert!(!is_sparse(&h) && is_valid(&h));
+        assert_eq!(dense_registers(&h).nth(5), Some(40));
+        assert_eq!(raise(&mut h, 5, 33, MAX), Ok(false));
+        assert!(count(&h).unwrap() > before);
     }
 
     #[test]
