@@ -120,6 +120,11 @@ fn scenarios_zset() {
     family("zset");
 }
 
+#[test]
+fn scenarios_bitmaps() {
+    family("bitmaps");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -176,4 +181,9 @@ fn random_hashes() {
 #[test]
 fn random_zset() {
     random::run_family("zset", random::zset_cmd());
+}
+
+#[test]
+fn random_bitmaps() {
+    random::run_family("bitmaps", random::bitmaps_cmd());
 }

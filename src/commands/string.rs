@@ -361,7 +361,7 @@ fn check_length(ctx: &mut Ctx, size: i64, append: i64) -> bool {
 
 /// Turns a string entry into the growable `raw` form and returns its buffer.
 /// The caller has checked the entry is a string.
-fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
+pub(crate) fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
     let needs_rebuild = !matches!(db.write(key)?.value(), ValueRef::Obj(_));
     if needs_rebuild {
         db.rebuild(key, |e| {
@@ -380,7 +380,7 @@ fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
 
 /// Some(length) for a string key, None if missing; Err(()) (with the reply
 /// sent) for another type.
-fn string_len(ctx: &mut Ctx, db: &mut Store, key: &[u8]) -> Result<Option<usize>, ()> {
+pub(crate) fn string_len(ctx: &mut Ctx, db: &mut Store, key: &[u8]) -> Result<Option<usize>, ()> {
     match db.write(key) {
         None => Ok(None),
         Some(e) => {
