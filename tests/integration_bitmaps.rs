@@ -1,7 +1,7 @@
 //! Bitmaps through a real client (the `redis` crate) against an in-process
 //! server: a long random run checked against a bit-by-bit model (so the
 //! word-at-a-time BITCOUNT/BITPOS paths meet every alignment), the
-//! proto-max-bulk-len bound, WATCH, BITOP across shards and concurrent
+//! proto-max-bulk-len bound, which writes touch WATCHers, BITOP across shards and concurrent
 //! writers to one bitmap.
 
 mod common;
@@ -170,25 +170,59 @@ fn offsets_are_bounded_by_proto_max_bulk_len() {
     );
 }
 
+/// Runs `write` from another client between WATCH w and EXEC; true if
+/// the transaction was aborted.
+fn aborts_watcher(con: &mut Connection, other: &mut Connection, write: &[&str]) -> bool {
+    let _: () = redis::cmd("WATCH").arg("w").query(con).unwrap();
+    let _: redis::Value = redis::cmd(write[0]).arg(&write[1..]).query(other).unwrap();
+    let _: () = redis::cmd("MULTI").query(con).unwrap();
+    let _: () = redis::cmd("PING").query(con).unwrap();
+    let r: Option<Vec<String>> = redis::cmd("EXEC").query(con).unwrap();
+    r.is_none()
+}
+
 #[test]
-fn bitmap_writes_abort_watchers() {
+fn only_bitmap_writes_that_change_something_abort_watchers() {
     let (h, mut con) = connect();
     let mut other = h.con();
-    for write in [
-        &["SETBIT", "w", "3", "1"][..],
-        &["BITFIELD", "w", "INCRBY", "u8", "0", "1"],
-        &["BITOP", "OR", "w", "src"],
-    ] {
-        let _: () = con.set("src", "x").unwrap();
-        let _: () = redis::cmd("WATCH").arg("w").query(&mut con).unwrap();
-        let _: () = redis::cmd(write[0])
-            .arg(&write[1..])
-            .query(&mut other)
-            .unwrap_or(());
-        let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
-        let _: () = redis::cmd("PING").query(&mut con).unwrap();
-        let r: Option<Vec<String>> = redis::cmd("EXEC").query(&mut con).unwrap();
-        assert_eq!(r, None, "{write:?} must abort the transaction");
+    let _: () = con.set("w", 7).unwrap();
+    // (command, whether it changes w), in sequence.
+    let steps: &[(&[&str], bool)] = &[
+        // "7" is 0x37: its last bit is already set, a new encoding alone
+        // is no change.
+        (&["SETBIT", "w", "7", "1"], false),
+        (&["SETBIT", "w", "0", "1"], true),
+        (&["SETBIT", "w", "7", "0"], true),
+        (&["SETBIT", "w", "100", "0"], true),
+        (&["SETBIT", "w", "100", "0"], false),
+        (&["BITFIELD", "w", "SET", "u8", "0", "255"], true),
+        (&["BITFIELD", "w", "SET", "u8", "0", "255"], false),
+        (&["BITFIELD", "w", "INCRBY", "u8", "0", "0"], false),
+        (
+            &[
+                "BITFIELD", "w", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1",
+            ],
+            false,
+        ),
+        (
+            &["BITFIELD", "w", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "1"],
+            false,
+        ),
+        (&["BITFIELD", "w", "INCRBY", "u8", "0", "1"], true),
+        (&["BITFIELD", "w", "GET", "u8", "0"], false),
+        (&["BITFIELD", "w", "SET", "u8", "200", "0"], true),
+        (&["BITOP", "OR", "w", "w"], true),
+        (&["DEL", "w"], true),
+        (&["BITOP", "AND", "w", "nokey"], false),
+        (&["BITOP", "NOT", "w", "nokey"], false),
+        (&["SETBIT", "w", "0", "0"], true),
+    ];
+    for (write, changes) in steps {
+        assert_eq!(
+            aborts_watcher(&mut con, &mut other, write),
+            *changes,
+            "{write:?}"
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! BITFIELD, BITFIELD_RO. A bitmap is an ordinary string; the bit
 //! algorithms live in store/bitmap.rs.
 
-use super::string::{make_raw, string_bytes, string_len};
+use super::string::{raw_buffer, string_bytes, string_len};
 use super::Ctx;
 use crate::config;
 use crate::store::bitmap::{self, BitOp, Overflow};
@@ -54,15 +54,23 @@ fn grow_zeroed(buf: &mut Vec<u8>, len: usize) -> Result<(), ()> {
     Ok(())
 }
 
+/// A writable bitmap: the buffer, and whether it was just created or grown
+/// (a change even if no bit then flips).
+struct Bitmap<'s> {
+    bytes: &'s mut Vec<u8>,
+    grown: bool,
+}
+
 /// Redis's lookupStringForBitCommand: the string at `key` as a mutable
 /// buffer covering bit `max_bit`, created zero-filled if missing; None once
-/// an error (WRONGTYPE) has been replied.
+/// an error (WRONGTYPE) has been replied. The caller marks the key modified
+/// if `grown` or if it changes a bit.
 fn bitmap_for_write<'s>(
     ctx: &mut Ctx,
     db: &'s mut Store,
     key: &[u8],
     max_bit: u64,
-) -> Option<&'s mut Vec<u8>> {
+) -> Option<Bitmap<'s>> {
     let len = usize::try_from(max_bit >> 3).map_or(usize::MAX, |n| n.saturating_add(1));
     let oom = |ctx: &mut Ctx| ctx.out.err("out of memory growing the string");
     match string_len(ctx, db, key) {
@@ -77,15 +85,17 @@ fn bitmap_for_write<'s>(
         }
         Ok(Some(_)) => {}
     }
-    let Some(buf) = make_raw(db, key) else {
+    let Some(bytes) = raw_buffer(db, key) else {
         ctx.wrong_type();
         return None;
     };
-    if grow_zeroed(buf, len).is_err() {
+    let before = bytes.len();
+    if grow_zeroed(bytes, len).is_err() {
         oom(ctx);
         return None;
     }
-    Some(buf)
+    let grown = bytes.len() != before;
+    Some(Bitmap { bytes, grown })
 }
 
 pub fn setbit(ctx: &mut Ctx, db: &mut Store) {
@@ -98,16 +108,19 @@ pub fn setbit(ctx: &mut Ctx, db: &mut Store) {
         Some(v @ (0 | 1)) => v == 1,
         _ => return ctx.out.err(BIT_ERR),
     };
-    let Some(buf) = bitmap_for_write(ctx, db, key, offset) else {
+    let Some(map) = bitmap_for_write(ctx, db, key, offset) else {
         return;
     };
-    let byte = &mut buf[(offset >> 3) as usize];
+    let byte = &mut map.bytes[(offset >> 3) as usize];
     let mask = 0x80u8 >> (offset & 7);
     let was = *byte & mask != 0;
     if on {
         *byte |= mask;
     } else {
         *byte &= !mask;
+    }
+    if map.grown || was != on {
+        db.modified(key);
     }
     ctx.out.int(was as i64);
 }
@@ -405,8 +418,9 @@ fn get_field(bytes: &[u8], f: &Field) -> i64 {
 }
 
 /// Runs a SET or INCRBY: the reply value (the old value for SET, the new one
-/// for INCRBY), None when OVERFLOW FAIL refused it.
-fn write_field(bytes: &mut [u8], f: &Field) -> Option<i64> {
+/// for INCRBY) and whether the field changed; None when OVERFLOW FAIL
+/// refused it.
+fn write_field(bytes: &mut [u8], f: &Field) -> Option<(i64, bool)> {
     let old = get_field(bytes, f);
     let (new, reply) = if f.signed {
         let new = match f.op {
@@ -429,7 +443,7 @@ fn write_field(bytes: &mut [u8], f: &Field) -> Option<i64> {
         )
     };
     bitmap::set_field(bytes, f.offset, f.bits, new);
-    Some(reply)
+    Some((reply, new != old as u64))
 }
 
 fn bitfield_generic(ctx: &mut Ctx, db: &mut Store, read_only: bool) {
@@ -463,19 +477,27 @@ fn bitfield_generic(ctx: &mut Ctx, db: &mut Store, read_only: bool) {
     }
     // Like Redis, the key is created (zero-filled up to the farthest bit
     // written) even if OVERFLOW FAIL then refuses every write.
-    let Some(bytes) = bitmap_for_write(ctx, db, key, highest) else {
+    let Some(map) = bitmap_for_write(ctx, db, key, highest) else {
         return;
     };
+    let mut changed = false;
     ctx.out.array(fields.len());
     for f in &fields {
         let reply = match f.op {
-            FieldOp::Get => Some(get_field(bytes, f)),
-            _ => write_field(bytes, f),
+            FieldOp::Get => Some(get_field(map.bytes, f)),
+            _ => write_field(map.bytes, f).map(|(n, differs)| {
+                // Redis counts growth as a change only with a write done.
+                changed |= differs || map.grown;
+                n
+            }),
         };
         match reply {
             Some(n) => ctx.out.int(n),
             None => ctx.out.null(),
         }
+    }
+    if changed {
+        db.modified(key);
     }
 }
 

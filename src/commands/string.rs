@@ -359,18 +359,25 @@ fn check_length(ctx: &mut Ctx, size: i64, append: i64) -> bool {
     }
 }
 
-/// Turns a string entry into the growable `raw` form and returns its buffer.
-/// The caller has checked the entry is a string.
-pub(crate) fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
+/// Turns a string entry into the growable `raw` form and returns its buffer,
+/// marking the key modified. The caller has checked the entry is a string.
+fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
+    db.modified(key);
+    raw_buffer(db, key)
+}
+
+/// `make_raw` for writers that mark the key modified themselves, only when
+/// they change its bytes (in Redis, SETBIT of a bit already set does not
+/// touch WATCHers, whatever the encoding).
+pub(crate) fn raw_buffer<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
     let needs_rebuild = !matches!(db.write(key)?.value(), ValueRef::Obj(_));
     if needs_rebuild {
-        db.rebuild(key, |e| {
+        db.reencode(key, |e| {
             let mut buf = itoa::Buffer::new();
             let bytes = string_bytes(&e, &mut buf).unwrap_or_default().to_vec();
             e.with_value(NewValue::Obj(Value::Str(bytes)))
         });
     }
-    db.modified(key);
     match db.write(key)?.obj_mut()? {
         Value::Str(s) => Some(s),
         #[allow(unreachable_patterns)]

@@ -553,6 +553,14 @@ impl<'a> Store<'a> {
         self.dict_in(db, hash).rebuild(key, hash, f)
     }
 
+    /// `rebuild` for a new representation of the same value (a string made
+    /// growable): not a change, so WATCHers and the dirty count ignore it.
+    pub fn reencode(&mut self, key: &[u8], f: impl FnOnce(Entry) -> Entry) -> bool {
+        let db = self.db;
+        let hash = hash_key(key);
+        self.dict_in(db, hash).rebuild(key, hash, f)
+    }
+
     /// Runs `f` on shard `idx`, through the lock this command already holds
     /// (inside EXEC it holds all of them) or by taking it just for `f`.
     pub fn with_shard<R>(&mut self, idx: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
