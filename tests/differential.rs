@@ -125,6 +125,11 @@ fn scenarios_pubsub() {
     family("pubsub");
 }
 
+#[test]
+fn scenarios_bitmaps() {
+    family("bitmaps");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -191,4 +196,9 @@ fn scenarios_hll() {
 #[test]
 fn random_hll() {
     random::run_family("hll", random::hll_cmd());
+}
+
+#[test]
+fn random_bitmaps() {
+    random::run_family("bitmaps", random::bitmaps_cmd());
 }

@@ -397,3 +397,29 @@ fn hyperloglog_writes_notify_pfadd() {
         ])
     );
 }
+
+#[test]
+fn bitmap_writes_notify_like_redis() {
+    let srv = start();
+    let mut c = srv.conn();
+    let mut s = subscriber(&srv, "PSUBSCRIBE", &["__keyevent@*__:*"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "E$g"]);
+    assert_eq!(c.int("SETBIT b 7 1"), 0);
+    // The bit is already set: nothing changed, nothing announced.
+    assert_eq!(c.int("SETBIT b 7 1"), 1);
+    assert_eq!(c.int("BITOP NOT n b"), 1);
+    // An empty result deletes the destination.
+    assert_eq!(c.int("BITOP AND n missing"), 0);
+    c.run("BITFIELD b SET u8 0 255");
+    c.ok("SET last v");
+    assert_eq!(
+        events(&mut s, 5),
+        ev(&[
+            ("setbit", "b"),
+            ("set", "n"),
+            ("del", "n"),
+            ("setbit", "b"),
+            ("set", "last")
+        ])
+    );
+}

@@ -3,6 +3,7 @@
 //! module. `execute` looks the command up, checks auth and arity, locks the
 //! shards of the command's keys and calls its handler.
 
+pub mod bitmap;
 pub mod blocking;
 pub mod bloom;
 pub mod connection;

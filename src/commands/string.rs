@@ -382,7 +382,9 @@ pub fn unshare<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
     }
 }
 
-/// `unshare` for a command about to modify the string.
+/// `unshare` for a command about to modify the string. Writers that may
+/// leave the bytes as they were (SETBIT of a bit already set, which in Redis
+/// does not touch WATCHers) call `unshare` and mark the change themselves.
 fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
     db.write(key)?;
     db.modified(key);
@@ -391,7 +393,7 @@ fn make_raw<'s>(db: &'s mut Store, key: &[u8]) -> Option<&'s mut Vec<u8>> {
 
 /// Some(length) for a string key, None if missing; Err(()) (with the reply
 /// sent) for another type.
-fn string_len(ctx: &mut Ctx, db: &mut Store, key: &[u8]) -> Result<Option<usize>, ()> {
+pub(crate) fn string_len(ctx: &mut Ctx, db: &mut Store, key: &[u8]) -> Result<Option<usize>, ()> {
     match db.write(key) {
         None => Ok(None),
         Some(e) => {

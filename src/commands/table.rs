@@ -4,8 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    blocking, bloom, connection, hll, keys, list, pubsub, server, set, string, transaction, zset,
-    Ctx, KeyIndices,
+    bitmap, blocking, bloom, connection, hll, keys, list, pubsub, server, set, string, transaction,
+    zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -836,6 +836,62 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 2, 1],
         acl::READ | acl::STRING | acl::SLOW,
         string::lcs
+    ),
+    cmd!(
+        "setbit",
+        4,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::BITMAP | acl::SLOW,
+        bitmap::setbit
+    ),
+    cmd!(
+        "getbit",
+        3,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::BITMAP | acl::FAST,
+        bitmap::getbit
+    ),
+    cmd!(
+        "bitcount",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::BITMAP | acl::SLOW,
+        bitmap::bitcount
+    ),
+    cmd!(
+        "bitpos",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::BITMAP | acl::SLOW,
+        bitmap::bitpos
+    ),
+    cmd!(
+        "bitop",
+        -4,
+        f::WRITE | f::DENYOOM,
+        [2, -1, 1],
+        acl::WRITE | acl::BITMAP | acl::SLOW,
+        bitmap::bitop
+    ),
+    cmd!(
+        "bitfield",
+        -2,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::BITMAP | acl::SLOW,
+        bitmap::bitfield
+    ),
+    cmd!(
+        "bitfield_ro",
+        -2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::BITMAP | acl::FAST,
+        bitmap::bitfield_ro
     ),
     cmd!(
         "subscribe",

@@ -6,6 +6,7 @@
 //! deadlock); MULTI/EXEC, scripts and whole-keyspace commands lock all shards
 //! in that same order.
 
+pub mod bitmap;
 pub mod bloom;
 pub mod dict;
 pub mod entry;

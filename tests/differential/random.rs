@@ -719,6 +719,133 @@ pub fn hll_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+/// Bitmap commands mixed with the string commands that share their values.
+pub fn bitmaps_cmd() -> BoxedStrategy<Cmd> {
+    let offset = || {
+        pick(&[
+            b"0",
+            b"1",
+            b"7",
+            b"8",
+            b"13",
+            b"31",
+            b"63",
+            b"64",
+            b"100",
+            b"-1",
+            b"x",
+            b"4294967296",
+        ])
+    };
+    let bit = || pick(&[b"0", b"1", b"2"]);
+    let range_end = || {
+        pick(&[
+            b"0", b"1", b"2", b"3", b"-1", b"-2", b"-9", b"15", b"100", b"-100", b"x",
+        ])
+    };
+    let unit = || pick(&[b"BIT", b"BYTE", b"bit", b"nope"]);
+    let bitval = || {
+        pick(&[
+            b"\xff\x00\x0f",
+            b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xfe",
+            b"foobar",
+            b"255",
+            b"-1",
+            b"",
+        ])
+    };
+    let field_type = || {
+        pick(&[
+            b"u1", b"i1", b"u4", b"i5", b"u8", b"i8", b"u16", b"i17", b"u63", b"i64", b"u64",
+        ])
+    };
+    let field_offset = || pick(&[b"0", b"1", b"3", b"8", b"13", b"#0", b"#1", b"#3", b"-1"]);
+    let field_value = || {
+        pick(&[
+            b"0",
+            b"1",
+            b"-1",
+            b"5",
+            b"100",
+            b"127",
+            b"128",
+            b"255",
+            b"-129",
+            b"65536",
+            b"9223372036854775807",
+            b"-9223372036854775808",
+            b"x",
+        ])
+    };
+    let field_op = || {
+        Union::new(vec![
+            cmd("GET", vec![field_type(), field_offset()]),
+            cmd("SET", vec![field_type(), field_offset(), field_value()]),
+            cmd("INCRBY", vec![field_type(), field_offset(), field_value()]),
+            cmd("OVERFLOW", vec![pick(&[b"WRAP", b"SAT", b"FAIL"])]),
+        ])
+        .boxed()
+    };
+    let field_ops = || {
+        proptest::collection::vec(field_op(), 0..=4)
+            .prop_map(|ops| ops.concat())
+            .boxed()
+    };
+    let with_ops = |s: BoxedStrategy<Cmd>| {
+        s.prop_map(|mut c| {
+            let ops = c.pop().unwrap_or_default();
+            c.extend(
+                ops.split(|&x| x == 0)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.to_vec()),
+            );
+            c
+        })
+        .boxed()
+    };
+    // Field operations travel as one NUL-joined argument, split by `with_ops`.
+    let joined_ops = || field_ops().prop_map(|words| words.join(&0u8)).boxed();
+    let v = vec![
+        cmd("SETBIT", vec![key(), offset(), bit()]),
+        cmd("SETBIT", vec![key(), offset(), bit()]),
+        cmd("GETBIT", vec![key(), offset()]),
+        cmd("BITCOUNT", vec![key()]),
+        cmd("BITCOUNT", vec![key(), range_end(), range_end()]),
+        cmd("BITCOUNT", vec![key(), range_end(), range_end(), unit()]),
+        cmd("BITPOS", vec![key(), bit()]),
+        cmd("BITPOS", vec![key(), bit(), range_end()]),
+        cmd("BITPOS", vec![key(), bit(), range_end(), range_end()]),
+        cmd(
+            "BITPOS",
+            vec![key(), bit(), range_end(), range_end(), unit()],
+        ),
+        cmd(
+            "BITOP",
+            vec![pick(&[b"AND", b"OR", b"XOR"]), key(), key(), key()],
+        ),
+        cmd(
+            "BITOP",
+            vec![pick(&[b"AND", b"OR", b"XOR", b"NOT"]), key(), key()],
+        ),
+        with_ops(cmd("BITFIELD", vec![key(), joined_ops()])),
+        with_ops(cmd("BITFIELD_RO", vec![key(), joined_ops()])),
+        cmd("SET", vec![key(), bitval()]),
+        cmd("SET", vec![key(), val()]),
+        cmd("GET", vec![key()]),
+        cmd("APPEND", vec![key(), bitval()]),
+        cmd(
+            "SETRANGE",
+            vec![key(), pick(&[b"0", b"1", b"5", b"12"]), bitval()],
+        ),
+        cmd("STRLEN", vec![key()]),
+        cmd("INCR", vec![key()]),
+        cmd("DEL", vec![key()]),
+        cmd("RPUSH", vec![key(), val()]),
+    ];
+    Union::new(v).boxed()
+}
+
 /// How a randomly generated command's reply is compared.
 pub fn mode_for(c: &Cmd) -> Mode {
     let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();
