@@ -120,6 +120,16 @@ fn scenarios_zset() {
     family("zset");
 }
 
+#[test]
+fn scenarios_sort() {
+    family("sort");
+}
+
+#[test]
+fn scenarios_geo() {
+    family("geo");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]

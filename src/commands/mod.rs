@@ -11,6 +11,7 @@ pub mod list;
 pub mod meta;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -132,7 +133,7 @@ fn dispatch(
     }
     let now = crate::util::now_ms();
     let ks = &srv.keyspace;
-    let guards = if cmd.has(table::f::ALL_SHARDS) {
+    let guards = if cmd.locks_all(args) {
         ks.lock_all()
     } else {
         let keys = cmd.key_indices(args);
