@@ -187,3 +187,8 @@ fn random_hashes() {
 fn random_zset() {
     random::run_family("zset", random::zset_cmd());
 }
+
+#[test]
+fn random_sort() {
+    random::run_family("sort", random::sort_cmd());
+}

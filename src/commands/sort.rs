@@ -19,7 +19,10 @@ struct Options<'a> {
     limit: Option<(i64, i64)>,
     /// Index of the STORE destination (the last STORE wins, as in Redis).
     store: Option<usize>,
+    /// The last BY pattern.
     by: Option<&'a [u8]>,
+    /// Some BY had no `*`, meaning "do not sort" (even if a later BY has one).
+    dontsort: bool,
     gets: Vec<&'a [u8]>,
 }
 
@@ -41,6 +44,7 @@ fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, ParseErro
         limit: None,
         store: None,
         by: None,
+        dontsort: false,
         gets: Vec::new(),
     };
     let mut j = 2;
@@ -64,6 +68,7 @@ fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, ParseErro
             j += 1;
         } else if eq_ignore_case(a, "by") && left >= 1 {
             o.by = Some(args[j + 1]);
+            o.dontsort |= !has_star(args[j + 1]);
             j += 1;
         } else if eq_ignore_case(a, "get") && left >= 1 {
             o.gets.push(args[j + 1]);
@@ -97,7 +102,7 @@ pub static KEYS_PROC: KeysProc = KeysProc {
     },
     undeclared: |args| {
         parse(args, readonly(args)).is_ok_and(|o| {
-            o.by.is_some_and(has_star) || o.gets.iter().any(|g| !is_self(g) && has_star(g))
+            (!o.dontsort && o.by.is_some()) || o.gets.iter().any(|g| !is_self(g) && has_star(g))
         })
     },
 };
@@ -231,8 +236,7 @@ fn sort_generic(ctx: &mut Ctx, db: &mut Store, readonly: bool) {
         Err(ParseError::NotInteger) => return ctx.not_integer(),
     };
     let store = o.store.map(|i| args[i]);
-    // BY without `*` means "do not sort".
-    let mut dontsort = o.by.is_some_and(|b| !has_star(b));
+    let mut dontsort = o.dontsort;
     let Ok((source, elems)) = elements(ctx, db, args[1]) else {
         return;
     };
