@@ -4,7 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    blocking, connection, keys, list, server, set, sort, string, transaction, zset, Ctx, KeyIndices,
+    blocking, connection, geo, keys, list, server, set, sort, string, transaction, zset, Ctx,
+    KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -1840,6 +1841,89 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::READ | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS,
         sort::sort_ro,
         keys_proc = &sort::KEYS_PROC
+    ),
+    // Geo (sorted sets underneath). GEORADIUS[BYMEMBER]'s STORE key is an option.
+    cmd!(
+        "geoadd",
+        -5,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::geoadd
+    ),
+    cmd!(
+        "geopos",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geopos
+    ),
+    cmd!(
+        "geodist",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geodist
+    ),
+    cmd!(
+        "geohash",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geohash_cmd
+    ),
+    cmd!(
+        "geosearch",
+        -7,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geosearch
+    ),
+    cmd!(
+        "geosearchstore",
+        -8,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::geosearchstore
+    ),
+    cmd!(
+        "georadius",
+        -6,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::georadius,
+        keys_proc = &geo::RADIUS_KEYS
+    ),
+    cmd!(
+        "georadius_ro",
+        -6,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::georadius_ro
+    ),
+    cmd!(
+        "georadiusbymember",
+        -5,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::georadiusbymember,
+        keys_proc = &geo::RADIUS_KEYS
+    ),
+    cmd!(
+        "georadiusbymember_ro",
+        -5,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::georadiusbymember_ro
     ),
 ];
 

@@ -29,7 +29,11 @@ fn as_zset(e: &Entry) -> Option<&ZSet> {
 
 /// The sorted set at `key` for a read: Ok(None) if there is no key, Err
 /// (after replying WRONGTYPE) if it holds another type.
-fn read_zset<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Result<Option<&'s ZSet>, ()> {
+pub(super) fn read_zset<'s>(
+    ctx: &mut Ctx,
+    db: &'s mut Store,
+    key: &[u8],
+) -> Result<Option<&'s ZSet>, ()> {
     match db.read(key) {
         None => Ok(None),
         Some(e) => {
@@ -73,7 +77,7 @@ fn written(db: &mut Store, key: &[u8], changed: bool, empty: bool) {
 }
 
 /// Stores a computed set at `dst` (or deletes `dst` when it is empty).
-fn store_result(ctx: &Ctx, db: &mut Store, dst: &[u8], items: &[(Vec<u8>, f64)]) {
+pub(super) fn store_result(ctx: &Ctx, db: &mut Store, dst: &[u8], items: &[(Vec<u8>, f64)]) {
     if items.is_empty() {
         db.delete(dst);
         return;
@@ -103,7 +107,7 @@ fn reply_elements<M: AsRef<[u8]>>(out: &mut Reply, items: &[(M, f64)], withscore
 }
 
 /// Sort order of computed results.
-fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
+pub(super) fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
     items.sort_by(|a, b| {
         a.1.partial_cmp(&b.1)
             .unwrap_or(std::cmp::Ordering::Equal)
@@ -114,13 +118,13 @@ fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
 // ---- ZADD / ZINCRBY ----
 
 #[derive(Default)]
-struct AddFlags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
-    ch: bool,
-    incr: bool,
+pub(super) struct AddFlags {
+    pub nx: bool,
+    pub xx: bool,
+    pub gt: bool,
+    pub lt: bool,
+    pub ch: bool,
+    pub incr: bool,
 }
 
 /// Redis's zsetAdd for one element: the score the member has afterwards, or
@@ -206,20 +210,32 @@ fn zadd_generic(ctx: &mut Ctx, db: &mut Store, zincrby: bool) {
             .out
             .err("INCR option supports a single increment-element pair");
     }
-    let mut scores = Vec::with_capacity(pairs.len() / 2);
+    let mut items = Vec::with_capacity(pairs.len() / 2);
     for p in pairs.chunks_exact(2) {
         match parse_f64(p[0]) {
-            Some(s) => scores.push(s),
+            Some(s) => items.push((s, p[1])),
             None => return ctx.out.err("value is not a valid float"),
         }
     }
+    add_scored(ctx, db, key, &o, &items);
+}
+
+/// ZADD's work once its arguments are checked (GEOADD comes here too):
+/// adds or updates `items` (score, member) under the flags and replies.
+pub(super) fn add_scored(
+    ctx: &mut Ctx,
+    db: &mut Store,
+    key: &[u8],
+    o: &AddFlags,
+    items: &[(f64, &[u8])],
+) {
     let limits = limits(ctx);
     let mut counts = (0, 0);
     let mut last = None;
     let mut nan = false;
     let mut apply = |z: &mut ZSet| {
-        for (p, &s) in pairs.chunks_exact(2).zip(&scores) {
-            match add_one(z, p[1], s, &o, limits, &mut counts) {
+        for &(s, m) in items {
+            match add_one(z, m, s, o, limits, &mut counts) {
                 Ok(r) => last = r,
                 Err(()) => {
                     nan = true;
