@@ -129,14 +129,34 @@ fn decode(lon_r: Range, lat_r: Range, h: Hash) -> Area {
     }
 }
 
+/// `(uint64_t)x` as x86-64 code computes it: truncation through a signed
+/// conversion, so a negative score wraps (-5 becomes 2^64-5) and values out
+/// of range give the conversion's "indefinite" result. Only scores not
+/// written by GEOADD (ZADD'ed ones) get there.
+fn c_to_u64(x: f64) -> u64 {
+    const TWO63: f64 = 9223372036854775808.0;
+    let cvt = |v: f64| {
+        if (-TWO63..TWO63).contains(&v) {
+            v as i64
+        } else {
+            i64::MIN
+        }
+    };
+    if x < TWO63 {
+        cvt(x) as u64
+    } else {
+        (cvt(x - TWO63) as u64) ^ (1 << 63)
+    }
+}
+
 /// The (longitude, latitude) a score stands for: the centre of its cell
-/// (decodeGeohash). Scores are read as C casts them to uint64_t.
+/// (decodeGeohash).
 pub fn decode_score(score: f64) -> (f64, f64) {
     let area = decode(
         LON_RANGE,
         LAT_RANGE,
         Hash {
-            bits: score as u64,
+            bits: c_to_u64(score),
             step: STEP_MAX,
         },
     );

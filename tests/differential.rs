@@ -189,6 +189,11 @@ fn random_zset() {
 }
 
 #[test]
+fn random_geo() {
+    random::run_family("geo", random::geo_cmd());
+}
+
+#[test]
 fn random_sort() {
     random::run_family("sort", random::sort_cmd());
 }
