@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod blocking;
 pub mod commands;
 pub mod config;
+pub mod geohash;
 pub mod protocol;
 pub mod pubsub;
 pub mod server;

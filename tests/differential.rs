@@ -130,6 +130,16 @@ fn scenarios_bitmaps() {
     family("bitmaps");
 }
 
+#[test]
+fn scenarios_sort() {
+    family("sort");
+}
+
+#[test]
+fn scenarios_geo() {
+    family("geo");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]
@@ -201,4 +211,14 @@ fn random_hll() {
 #[test]
 fn random_bitmaps() {
     random::run_family("bitmaps", random::bitmaps_cmd());
+}
+
+#[test]
+fn random_geo() {
+    random::run_family("geo", random::geo_cmd());
+}
+
+#[test]
+fn random_sort() {
+    random::run_family("sort", random::sort_cmd());
 }

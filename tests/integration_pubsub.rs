@@ -423,3 +423,32 @@ fn bitmap_writes_notify_like_redis() {
         ])
     );
 }
+
+#[test]
+fn store_forms_notify_their_event_or_del() {
+    let srv = start();
+    let mut c = srv.conn();
+    let mut s = subscriber(&srv, "PSUBSCRIBE", &["__keyevent@*__:*"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Eglz$"]);
+    assert_eq!(c.int("RPUSH l 3 1 2"), 3);
+    assert_eq!(c.int("SORT l STORE sorted"), 3);
+    assert_eq!(c.int("SORT missing STORE sorted"), 0);
+    assert_eq!(c.int("GEOADD g 13.361389 38.115556 Palermo"), 1);
+    c.run("GEOSEARCHSTORE near g FROMLONLAT 13.36 38.11 BYRADIUS 10 km");
+    c.run("GEORADIUS g 13.36 38.11 10 km STORE near2");
+    c.run("GEOSEARCHSTORE near nokey FROMLONLAT 0 0 BYRADIUS 1 km");
+    c.ok("SET last v");
+    assert_eq!(
+        events(&mut s, 8),
+        ev(&[
+            ("rpush", "l"),
+            ("sortstore", "sorted"),
+            ("del", "sorted"),
+            ("zadd", "g"),
+            ("geosearchstore", "near"),
+            ("georadiusstore", "near2"),
+            ("del", "near"),
+            ("set", "last"),
+        ])
+    );
+}

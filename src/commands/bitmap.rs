@@ -312,14 +312,8 @@ pub fn bitop(ctx: &mut Ctx, db: &mut Store) {
         .collect();
     let result = bitmap::bitop(op, &sources);
     let len = result.len();
-    if len == 0 {
-        if db.delete(dest) {
-            db.notify(events::GENERIC, "del", dest);
-        }
-    } else {
-        db.set(dest, NewValue::Obj(Value::Str(result)), None);
-        db.notify(events::STRING, "set", dest);
-    }
+    let value = (len > 0).then(|| NewValue::Obj(Value::Str(result)));
+    db.store_result(dest, value, events::STRING, "set");
     ctx.out.int(len as i64);
 }
 

@@ -7,6 +7,7 @@ pub mod bitmap;
 pub mod blocking;
 pub mod bloom;
 pub mod connection;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod meta;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -145,7 +147,7 @@ fn dispatch(
     }
     let now = crate::util::now_ms();
     let ks = &srv.keyspace;
-    let guards = if cmd.has(table::f::ALL_SHARDS) {
+    let guards = if cmd.locks_all(args) {
         ks.lock_all()
     } else {
         let keys = cmd.key_indices(args);

@@ -364,15 +364,9 @@ enum Output<'a> {
 /// with its size.
 fn store_result(ctx: &mut Ctx, db: &mut Store, dst: &[u8], result: Set) {
     let n = result.len();
-    if n == 0 {
-        if db.delete(dst) {
-            db.notify(events::GENERIC, "del", dst);
-        }
-    } else {
-        db.set(dst, NewValue::Obj(Value::Set(result)), None);
-        // The event is the command's name: sinterstore, sunionstore...
-        db.notify(events::SET, ctx.cmd.name, dst);
-    }
+    let value = (n > 0).then(|| NewValue::Obj(Value::Set(result)));
+    // The event is the command's name: sinterstore, sunionstore...
+    db.store_result(dst, value, events::SET, ctx.cmd.name);
     ctx.out.int(n as i64);
 }
 

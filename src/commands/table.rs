@@ -4,8 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    bitmap, blocking, bloom, connection, hll, keys, list, pubsub, server, set, string, transaction,
-    zset, Ctx, KeyIndices,
+    bitmap, blocking, bloom, connection, geo, hll, keys, list, pubsub, server, set, sort, string,
+    transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -128,9 +128,23 @@ pub struct CommandSpec {
     /// key spec, e.g. SINTERCARD numkeys key...): the index of that count,
     /// the keys following it; 0 for none.
     pub numkeys_at: usize,
+    /// For commands whose options name keys or make them read keys no
+    /// argument names (Redis's getkeys procs).
+    pub keys_proc: Option<&'static KeysProc>,
     pub categories: u32,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
+}
+
+/// Keys found by parsing a command's options (SORT and GEORADIUS ... STORE
+/// dst, SORT's BY/GET patterns). Both functions must agree with how the
+/// handler parses its arguments, so they call the handler's own parser.
+pub struct KeysProc {
+    /// Appends the positions of the keys named by options.
+    pub extra: fn(&[&[u8]], &mut KeyIndices),
+    /// Whether these arguments make the command read keys that no argument
+    /// names (SORT BY/GET patterns): it then locks every shard.
+    pub undeclared: fn(&[&[u8]]) -> bool,
 }
 
 impl CommandSpec {
@@ -181,7 +195,15 @@ impl CommandSpec {
         if self.numkeys_at > 0 {
             out.extend(self.counted_keys(args));
         }
+        if let Some(p) = self.keys_proc {
+            (p.extra)(args, &mut out);
+        }
         out
+    }
+
+    /// Whether running these arguments needs every shard locked.
+    pub fn locks_all(&self, args: &[&[u8]]) -> bool {
+        self.has(f::ALL_SHARDS) || self.keys_proc.is_some_and(|p| (p.undeclared)(args))
     }
 
     /// The keys counted by argument `numkeys_at`; none when the count is not
@@ -223,6 +245,19 @@ macro_rules! cmd {
             )
         }
     };
+    ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path, keys_proc = $p:expr) => {
+        CommandSpec {
+            keys_proc: Some($p),
+            ..cmd!(
+                $name,
+                $arity,
+                $flags,
+                [$first, $last, $step],
+                $cats,
+                $handler
+            )
+        }
+    };
     ($name:literal, $arity:expr, $flags:expr, [$first:expr, $last:expr, $step:expr], $cats:expr, $handler:path) => {
         CommandSpec {
             name: $name,
@@ -233,6 +268,7 @@ macro_rules! cmd {
             last_key: $last,
             step: $step,
             numkeys_at: 0,
+            keys_proc: None,
             categories: $cats,
             handler: $handler,
             subcommands: &[],
@@ -251,6 +287,7 @@ macro_rules! container {
             last_key: 0,
             step: 0,
             numkeys_at: 0,
+            keys_proc: None,
             categories: $cats,
             handler: $handler,
             subcommands: &[$(CommandSpec { parent: $name, ..$sub },)*],
@@ -1946,6 +1983,109 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
         blocking::blmpop,
         numkeys_at = 2
+    ),
+    // SORT's STORE destination and its BY/GET patterns (which may read any
+    // key) come from parsing its options: KEYS_PROC.
+    cmd!(
+        "sort",
+        -2,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS,
+        sort::sort,
+        keys_proc = &sort::KEYS_PROC
+    ),
+    cmd!(
+        "sort_ro",
+        -2,
+        f::READONLY | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::READ | acl::SET | acl::SORTEDSET | acl::LIST | acl::SLOW | acl::DANGEROUS,
+        sort::sort_ro,
+        keys_proc = &sort::KEYS_PROC
+    ),
+    // Geo (sorted sets underneath). GEORADIUS[BYMEMBER]'s STORE key is an option.
+    cmd!(
+        "geoadd",
+        -5,
+        f::WRITE | f::DENYOOM,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::geoadd
+    ),
+    cmd!(
+        "geopos",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geopos
+    ),
+    cmd!(
+        "geodist",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geodist
+    ),
+    cmd!(
+        "geohash",
+        -2,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geohash_cmd
+    ),
+    cmd!(
+        "geosearch",
+        -7,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::geosearch
+    ),
+    cmd!(
+        "geosearchstore",
+        -8,
+        f::WRITE | f::DENYOOM,
+        [1, 2, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::geosearchstore
+    ),
+    cmd!(
+        "georadius",
+        -6,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::georadius,
+        keys_proc = &geo::RADIUS_KEYS
+    ),
+    cmd!(
+        "georadius_ro",
+        -6,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::georadius_ro
+    ),
+    cmd!(
+        "georadiusbymember",
+        -5,
+        f::WRITE | f::DENYOOM | f::MOVABLE_KEYS,
+        [1, 1, 1],
+        acl::WRITE | acl::GEO | acl::SLOW,
+        geo::georadiusbymember,
+        keys_proc = &geo::RADIUS_KEYS
+    ),
+    cmd!(
+        "georadiusbymember_ro",
+        -5,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::GEO | acl::SLOW,
+        geo::georadiusbymember_ro
     ),
     // ---- Bloom filters (Redis 8 / RedisBloom; not in Redis 7.0) ----
     cmd!(

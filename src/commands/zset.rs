@@ -30,7 +30,11 @@ fn as_zset(e: &Entry) -> Option<&ZSet> {
 
 /// The sorted set at `key` for a read: Ok(None) if there is no key, Err
 /// (after replying WRONGTYPE) if it holds another type.
-fn read_zset<'s>(ctx: &mut Ctx, db: &'s mut Store, key: &[u8]) -> Result<Option<&'s ZSet>, ()> {
+pub(super) fn read_zset<'s>(
+    ctx: &mut Ctx,
+    db: &'s mut Store,
+    key: &[u8],
+) -> Result<Option<&'s ZSet>, ()> {
     match db.read(key) {
         None => Ok(None),
         Some(e) => {
@@ -73,17 +77,20 @@ fn written(db: &mut Store, key: &[u8], event: &str, changed: bool, empty: bool) 
 }
 
 /// Stores a computed set at `dst` (or deletes `dst` when it is empty).
-fn store_result(ctx: &Ctx, db: &mut Store, dst: &[u8], items: &[(Vec<u8>, f64)]) {
-    if items.is_empty() {
-        if db.delete(dst) {
-            db.notify(events::GENERIC, "del", dst);
-        }
-        return;
-    }
-    let z = ZSet::from_sorted(items.iter().map(|(m, s)| (m.as_slice(), *s)), limits(ctx));
-    db.set(dst, NewValue::Obj(Value::ZSet(z)), None);
-    // The event is the command's name: zunionstore, zrangestore...
-    db.notify(events::ZSET, ctx.cmd.name, dst);
+/// Stores sorted `items` at `dst`, announced as `event` (zunionstore,
+/// zrangestore, geosearchstore...).
+pub(super) fn store_result(
+    ctx: &Ctx,
+    db: &mut Store,
+    dst: &[u8],
+    items: &[(Vec<u8>, f64)],
+    event: &str,
+) {
+    let value = (!items.is_empty()).then(|| {
+        let z = ZSet::from_sorted(items.iter().map(|(m, s)| (m.as_slice(), *s)), limits(ctx));
+        NewValue::Obj(Value::ZSet(z))
+    });
+    db.store_result(dst, value, events::ZSET, event);
 }
 
 /// Members, with their scores as [member, score] pairs in RESP3 and a flat
@@ -107,7 +114,7 @@ fn reply_elements<M: AsRef<[u8]>>(out: &mut Reply, items: &[(M, f64)], withscore
 }
 
 /// Sort order of computed results.
-fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
+pub(super) fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
     items.sort_by(|a, b| {
         a.1.partial_cmp(&b.1)
             .unwrap_or(std::cmp::Ordering::Equal)
@@ -118,13 +125,13 @@ fn sort_elements(items: &mut [(Vec<u8>, f64)]) {
 // ---- ZADD / ZINCRBY ----
 
 #[derive(Default)]
-struct AddFlags {
-    nx: bool,
-    xx: bool,
-    gt: bool,
-    lt: bool,
-    ch: bool,
-    incr: bool,
+pub(super) struct AddFlags {
+    pub nx: bool,
+    pub xx: bool,
+    pub gt: bool,
+    pub lt: bool,
+    pub ch: bool,
+    pub incr: bool,
 }
 
 /// Redis's zsetAdd for one element: the score the member has afterwards, or
@@ -210,20 +217,32 @@ fn zadd_generic(ctx: &mut Ctx, db: &mut Store, zincrby: bool) {
             .out
             .err("INCR option supports a single increment-element pair");
     }
-    let mut scores = Vec::with_capacity(pairs.len() / 2);
+    let mut items = Vec::with_capacity(pairs.len() / 2);
     for p in pairs.chunks_exact(2) {
         match parse_f64(p[0]) {
-            Some(s) => scores.push(s),
+            Some(s) => items.push((s, p[1])),
             None => return ctx.out.err("value is not a valid float"),
         }
     }
+    add_scored(ctx, db, key, &o, &items);
+}
+
+/// ZADD's work once its arguments are checked (GEOADD comes here too):
+/// adds or updates `items` (score, member) under the flags and replies.
+pub(super) fn add_scored(
+    ctx: &mut Ctx,
+    db: &mut Store,
+    key: &[u8],
+    o: &AddFlags,
+    items: &[(f64, &[u8])],
+) {
     let limits = limits(ctx);
     let mut counts = (0, 0);
     let mut last = None;
     let mut nan = false;
     let mut apply = |z: &mut ZSet| {
-        for (p, &s) in pairs.chunks_exact(2).zip(&scores) {
-            match add_one(z, p[1], s, &o, limits, &mut counts) {
+        for &(s, m) in items {
+            match add_one(z, m, s, o, limits, &mut counts) {
                 Ok(r) => last = r,
                 Err(()) => {
                     nan = true;
@@ -567,7 +586,7 @@ fn zrange_generic(ctx: &mut Ctx, db: &mut Store, store: bool, mut by: By, mut re
     if rev {
         owned.reverse();
     }
-    store_result(ctx, db, args[1], &owned);
+    store_result(ctx, db, args[1], &owned, ctx.cmd.name);
     ctx.out.int(owned.len() as i64);
 }
 
@@ -1087,7 +1106,7 @@ fn setop_generic(ctx: &mut Ctx, db: &mut Store, op: SetOp, store: bool) {
     }
     sort_elements(&mut result);
     if store {
-        store_result(ctx, db, args[1], &result);
+        store_result(ctx, db, args[1], &result, ctx.cmd.name);
         ctx.out.int(result.len() as i64);
     } else {
         reply_elements(&mut ctx.out, &result, withscores);

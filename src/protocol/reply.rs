@@ -127,7 +127,11 @@ impl<'a> Reply<'a> {
     /// A double: `,` in RESP3, a bulk string in RESP2, printed as `%.17g`.
     pub fn double(&mut self, v: f64) {
         let mut tmp = [0u8; 32];
-        let text = format_double(v, &mut tmp);
+        self.double_text(format_double(v, &mut tmp));
+    }
+
+    /// A double already printed (GEOPOS's `%.17Lf` coordinates).
+    pub fn double_text(&mut self, text: &[u8]) {
         if self.resp >= 3 {
             self.buf.push(b',');
             self.buf.extend_from_slice(text);

@@ -575,6 +575,29 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// A *STORE command's result: stored at `dst` and reported as `event`,
+    /// or, when the result is empty (None), `dst` deleted and reported as
+    /// "del" if it existed, as every Redis STORE form does.
+    pub fn store_result(
+        &mut self,
+        dst: &[u8],
+        result: Option<NewValue<'_>>,
+        class: u32,
+        event: &str,
+    ) {
+        match result {
+            Some(v) => {
+                self.set(dst, v, None);
+                self.notify(class, event, dst);
+            }
+            None => {
+                if self.delete(dst) {
+                    self.notify(events::GENERIC, "del", dst);
+                }
+            }
+        }
+    }
+
     /// EXPIRE and GETEX on an existing key: a deadline already past deletes
     /// it, as Redis does.
     pub fn expire_or_delete(&mut self, key: &[u8], when: i64) {

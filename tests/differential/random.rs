@@ -547,6 +547,159 @@ pub fn zset_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+/// SORT over lists, int-only sets (intsets iterate in the same order in
+/// both servers) and sorted sets, with BY/GET patterns over strings and
+/// hash fields. ALPHA comes without BY patterns and LIMIT: equal ALPHA BY
+/// values (missing ones, say) have no tie-break in Redis, so their order is
+/// that of its hash table, or of its unstable partial quicksort under LIMIT.
+pub fn sort_cmd() -> BoxedStrategy<Cmd> {
+    let elem = || pick(&[b"1", b"2", b"10", b"-1", b"x", b"y", b"", b"1.5"]);
+    let weight = || pick(&[b"1", b"5", b"-2", b"0.5", b"abc", b"", b"inf"]);
+    let pat_key = || {
+        pick(&[
+            b"w_1", b"w_2", b"w_10", b"w_x", b"w_", b"h_1", b"h_x", b"h_y",
+        ])
+    };
+    let common = [
+        "BY w_*",
+        "BY h_*->f",
+        "BY nosort",
+        "DESC",
+        "GET #",
+        "GET w_*",
+        "GET h_*->f",
+        "STORE c",
+    ];
+    let numeric: Vec<&'static str> = common
+        .iter()
+        .copied()
+        .chain(["LIMIT 0 2", "LIMIT 1 -1", "LIMIT 2 1"])
+        .collect();
+    let alpha: Vec<&'static str> = common
+        .iter()
+        .copied()
+        .filter(|o| !o.starts_with("BY ") || *o == "BY nosort")
+        .chain(["ALPHA"])
+        .collect();
+    let v = vec![
+        cmd("RPUSH", vec![key(), elem(), elem(), elem()]),
+        cmd("LPUSH", vec![key(), elem()]),
+        cmd("SADD", vec![key(), pick(&[b"1", b"2", b"10", b"-1"])]),
+        cmd("ZADD", vec![key(), weight(), elem()]),
+        cmd("SET", vec![pat_key(), weight()]),
+        cmd("HSET", vec![pat_key(), pick(&[b"f", b"g"]), weight()]),
+        cmd("DEL", vec![key()]),
+        cmd("SET", vec![key(), elem()]),
+        with_opts(cmd("SORT", vec![key(), opts(&numeric, 3)])),
+        with_opts(cmd("SORT", vec![key(), pick(&[b"ALPHA"]), opts(&alpha, 3)])),
+        with_opts(cmd("SORT_RO", vec![key(), opts(&numeric, 3)])),
+        cmd("LRANGE", vec![pick(&[b"c"]), pick(&[b"0"]), pick(&[b"-1"])]),
+        cmd("TYPE", vec![pick(&[b"c"])]),
+    ];
+    Union::new(v).boxed()
+}
+
+/// Geo commands over a handful of points (some sharing a position, some
+/// near the antimeridian). COUNT comes only with ANY: without it Redis picks
+/// the nearest with an unstable partial sort, so ties would be arbitrary.
+pub fn geo_cmd() -> BoxedStrategy<Cmd> {
+    let member = || pick(&[b"a", b"b", b"c", b"d", b""]);
+    let lon = || {
+        pick(&[
+            b"0", b"0.01", b"-0.02", b"13.36", b"179.99", b"-179.99", b"181", b"x",
+        ])
+    };
+    let lat = || pick(&[b"0", b"0.01", b"38.1", b"-45", b"85", b"85.1"]);
+    let radius = || pick(&[b"0", b"1", b"5", b"1000", b"-1", b"x"]);
+    let unit = || pick(&[b"m", b"km", b"mi", b"ft", b"KM", b"au"]);
+    let with = &[
+        "WITHDIST",
+        "WITHCOORD",
+        "WITHHASH",
+        "ASC",
+        "DESC",
+        "COUNT 2 ANY",
+        "COUNT 1 ANY",
+    ];
+    let v = vec![
+        with_opts(cmd(
+            "GEOADD",
+            vec![key(), opts(&["NX", "XX", "CH"], 2), lon(), lat(), member()],
+        )),
+        cmd(
+            "GEOADD",
+            vec![key(), lon(), lat(), member(), lon(), lat(), member()],
+        ),
+        cmd("GEOPOS", vec![key(), member(), member()]),
+        cmd("GEOHASH", vec![key(), member(), member()]),
+        cmd("GEODIST", vec![key(), member(), member(), unit()]),
+        with_opts(cmd(
+            "GEOSEARCH",
+            vec![
+                key(),
+                pick(&[b"FROMMEMBER"]),
+                member(),
+                pick(&[b"BYRADIUS"]),
+                radius(),
+                unit(),
+                opts(with, 3),
+            ],
+        )),
+        with_opts(cmd(
+            "GEOSEARCH",
+            vec![
+                key(),
+                pick(&[b"FROMLONLAT"]),
+                lon(),
+                lat(),
+                pick(&[b"BYBOX"]),
+                radius(),
+                radius(),
+                unit(),
+                opts(with, 3),
+            ],
+        )),
+        with_opts(cmd(
+            "GEOSEARCHSTORE",
+            vec![
+                key(),
+                key(),
+                pick(&[b"FROMMEMBER"]),
+                member(),
+                pick(&[b"BYRADIUS"]),
+                radius(),
+                unit(),
+                opts(&["STOREDIST", "ASC", "COUNT 1 ANY"], 2),
+            ],
+        )),
+        with_opts(cmd(
+            "GEORADIUS",
+            vec![key(), lon(), lat(), radius(), unit(), opts(with, 3)],
+        )),
+        with_opts(cmd(
+            "GEORADIUSBYMEMBER",
+            vec![
+                key(),
+                member(),
+                radius(),
+                unit(),
+                opts(&["STORE c", "STOREDIST c", "WITHDIST", "DESC"], 2),
+            ],
+        )),
+        cmd(
+            "ZRANGE",
+            vec![key(), pick(&[b"0"]), pick(&[b"-1"]), pick(&[b"WITHSCORES"])],
+        ),
+        cmd(
+            "ZADD",
+            vec![key(), pick(&[b"1", b"-5", b"4503599627370496"]), member()],
+        ),
+        cmd("SET", vec![key(), val()]),
+        cmd("DEL", vec![key()]),
+    ];
+    Union::new(v).boxed()
+}
+
 pub fn lists_cmd() -> BoxedStrategy<Cmd> {
     let elem = || pick(&[b"a", b"b", b"c", b"", b"1", b"-1", b"\x00\xff"]);
     let end = || pick(&[b"LEFT", b"RIGHT", b"left", b"UP"]);
