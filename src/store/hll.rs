@@ -486,11 +486,21 @@ impl Registers {
         estimate(&histo)
     }
 
-    /// Raises every register of `h` to these values (PFMERGE's write into
-    /// its destination), register by register as Redis does, so a sparse
-    /// destination ends up with the same bytes.
+    /// Writes these values into `h`, whose own registers they already
+    /// include (PFMERGE merges its destination too). A sparse `h` is raised
+    /// register by register as Redis does, so it ends up with the same
+    /// bytes; a dense one simply takes the maxima.
     pub fn store_into(&self, h: &mut Vec<u8>, max_bytes: usize) -> Result<(), Corrupt> {
         for (i, &v) in self.0.iter().enumerate() {
+            if !is_sparse(h) {
+                let dense = h[HDR_SIZE..].chunks_exact_mut(3);
+                for (c, r) in dense.zip(self.0.chunks_exact(4)) {
+                    c[0] = r[0] | r[1] << 6;
+                    c[1] = r[1] >> 2 | r[2] << 4;
+                    c[2] = r[2] >> 4 | r[3] << 2;
+                }
+                break;
+            }
             if v != 0 {
                 raise(h, i, v, max_bytes)?;
             }
