@@ -192,8 +192,25 @@ fn resp3_subscriber_runs_commands_and_gets_pushes() {
     // A message published before the command is delivered before its reply.
     assert_eq!(p.int("PUBLISH ch m2"), 1);
     s.send(&encode_str(&["GET", "k"]));
-    assert_eq!(s.read().as_array().len(), 3);
+    assert!(matches!(s.read(), Resp::Push(m) if m.len() == 3));
     assert_eq!(s.read(), Resp::bulk("v"));
+    // Blocked in BLPOP, the subscriber still gets its messages.
+    s.send(&encode_str(&["BLPOP", "q", "0"]));
+    assert!(wait_until(WAIT, || p
+        .run("INFO clients")
+        .as_str()
+        .contains("blocked_clients:1")));
+    assert_eq!(p.int("PUBLISH ch m3"), 1);
+    assert_eq!(
+        s.read(),
+        Resp::Push(vec![
+            Resp::bulk("message"),
+            Resp::bulk("ch"),
+            Resp::bulk("m3")
+        ])
+    );
+    assert_eq!(p.int("RPUSH q x"), 1);
+    assert_eq!(s.read(), Resp::arr(vec![Resp::bulk("q"), Resp::bulk("x")]));
 }
 
 /// A subscriber that never reads is disconnected once what it has pending

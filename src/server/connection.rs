@@ -309,7 +309,8 @@ fn run_buffered(
 
 /// Parks a client in a blocking command until it is served, times out, is
 /// unblocked (its reply goes to `wbuf`) or goes away (false). Bytes that
-/// arrive meanwhile are kept in `rbuf` for after.
+/// arrive meanwhile are kept in `rbuf` for after; pub/sub messages are
+/// written out as they come.
 async fn wait_unblocked(
     srv: &Server,
     stream: &mut TcpStream,
@@ -346,6 +347,17 @@ async fn wait_unblocked(
                 Ok(n) if n > 0 => srv.stats.net_input_bytes.add(n as u64),
                 _ => break (settle(&mut blocked, None).await, false),
             },
+            // A RESP3 subscriber keeps getting its messages while blocked.
+            m = next_message(client.subs.as_mut()) => {
+                if let Some(subs) = client.subs.as_mut() {
+                    let mut out = Reply::new(wbuf, client.resp);
+                    subs.take(m, &mut out);
+                    subs.drain_into(&mut out);
+                }
+                if !flush(srv, stream, client, wbuf).await {
+                    break (settle(&mut blocked, None).await, false);
+                }
+            }
             _ = client.handle.kill.notified() => break (settle(&mut blocked, None).await, false),
             _ = shutdown.changed() => break (settle(&mut blocked, None).await, false),
         }
