@@ -9,6 +9,7 @@ pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod protocol;
+pub mod scripting;
 pub mod server;
 pub mod stats;
 pub mod store;

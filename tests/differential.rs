@@ -177,3 +177,8 @@ fn random_hashes() {
 fn random_zset() {
     random::run_family("zset", random::zset_cmd());
 }
+
+#[test]
+fn scenarios_scripting() {
+    family("scripting");
+}
