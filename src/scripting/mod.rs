@@ -668,14 +668,20 @@ struct Raised(String);
 
 impl std::fmt::Display for Raised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "\x01{}", self.0)
+        f.write_str(&self.0)
     }
 }
 
 impl std::error::Error for Raised {}
 
 fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
-    Err(mlua::Error::external(Raised(msg.into())))
+    Err(mlua::Error::external(Raised(format!("\x01{}", msg.into()))))
+}
+
+/// A plain Lua error string (as luaL_error raises), carried the same way
+/// with \x02 so mlua's "runtime error" decoration does not show.
+fn raise_plain<T>(msg: String) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(format!("\x02{msg}"))))
 }
 
 /// Redis's error table for an error reply: `{err = "CODE message"}`, the

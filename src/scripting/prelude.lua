@@ -15,13 +15,15 @@ local function internal(i)
     return i and (i.what == 'C' or i.source == '=[russet]')
 end
 -- Errors raised by Rust functions arrive as userdata; their text starts
--- with \1 when it is a Redis error reply (an error table in Redis).
+-- with \1 when it is a Redis error reply (an error table in Redis), \2
+-- when it is a plain message (a string error in Redis).
 local find, sub = string.find, string.sub
 local function rust_error(e)
     local s = tostring(e)
     local cut = find(s, '\nstack traceback:', 1, true)
     if cut then s = sub(s, 1, cut - 1) end
     if sub(s, 1, 1) == '\1' then return { err = sub(s, 2) } end
+    if sub(s, 1, 1) == '\2' then return sub(s, 2) end
     return s
 end
 __redis__err__handler = function(err)
