@@ -194,7 +194,7 @@ fn function_kill_stops_a_busy_function() {
     let r = runner.read();
     assert!(
         r.error_text()
-            .starts_with("ERR Script killed by user with FUNCTION KILL..."),
+            .starts_with("ERR Script killed by user with SCRIPT KILL..."),
         "{r:?}"
     );
     assert!(wait_until(WAIT, || admin.run("PING") == Resp::simple("PONG")));

@@ -331,11 +331,8 @@ impl Engine {
         if ok {
             write_value(&mut ctx.out, &v, resp);
         } else {
-            let kill_msg = killed.then_some(if target.fcall.is_some() {
-                "ERR Script killed by user with FUNCTION KILL..."
-            } else {
-                "ERR Script killed by user with SCRIPT KILL..."
-            });
+            // Redis words it so for FUNCTION KILL too.
+            let kill_msg = killed.then_some("ERR Script killed by user with SCRIPT KILL...");
             convert::write_script_error(&mut ctx.out, &v, target.name, kill_msg);
         }
         Ok(())
