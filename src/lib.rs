@@ -11,6 +11,7 @@ pub mod config;
 pub mod geohash;
 pub mod protocol;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod stats;
 pub mod store;

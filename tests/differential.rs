@@ -222,3 +222,8 @@ fn random_geo() {
 fn random_sort() {
     random::run_family("sort", random::sort_cmd());
 }
+
+#[test]
+fn scenarios_scripting() {
+    family("scripting");
+}

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod list;
 pub mod meta;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -142,6 +143,14 @@ fn dispatch(
         return (After::Continue, Stage::Rejected(cmd));
     }
     client.handle.set_last_command(cmd);
+    if srv.scripts.busy.running() && !cmd.has(table::f::ALLOW_BUSY) {
+        let threshold = srv.config.read().num(config::BUSY_REPLY_THRESHOLD);
+        if let Some(busy) = srv.scripts.busy.wait(threshold) {
+            transaction::abort_queueing(client);
+            reply.error(busy);
+            return (After::Continue, Stage::Rejected(cmd));
+        }
+    }
     if client.multi.is_some() && transaction::queue(client, cmd, args, &mut reply) {
         return (After::Continue, Stage::Queued);
     }

@@ -1,5 +1,4 @@
-//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG,
-//! FUNCTION (the registry is empty until scripting lands).
+//! Server commands: INFO, CONFIG, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG.
 
 use super::table::{acl, f, COMMANDS};
 use super::{meta, After, CommandSpec, Ctx};
@@ -746,55 +745,4 @@ pub fn debug(ctx: &mut Ctx, db: &mut Store) {
     } else {
         subcommand_syntax_error(ctx, "DEBUG");
     }
-}
-
-/// Needed by the DEBUG OBJECT key lookup: DEBUG has no key spec, so lock here.
-pub fn function_flush(ctx: &mut Ctx, _: &mut Store) {
-    match ctx.args.len() {
-        2 => {}
-        3 if eq_ignore_case(ctx.args[2], "async") || eq_ignore_case(ctx.args[2], "sync") => {}
-        3 => {
-            return ctx
-                .out
-                .err("FUNCTION FLUSH only supports SYNC|ASYNC option")
-        }
-        _ => return subcommand_syntax_error(ctx, "FUNCTION"),
-    }
-    // The function registry is empty until scripting lands: nothing to free.
-    ctx.out.ok();
-}
-
-/// FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]: the registry is empty
-/// until scripting lands, so every valid call lists no library.
-pub fn function_list(ctx: &mut Ctx, _: &mut Store) {
-    let mut i = 2;
-    let (mut with_code, mut pattern) = (false, false);
-    while i < ctx.args.len() {
-        let a = ctx.args[i];
-        if eq_ignore_case(a, "withcode") && !with_code {
-            with_code = true;
-        } else if eq_ignore_case(a, "libraryname") && !pattern {
-            if i + 1 >= ctx.args.len() {
-                return ctx.out.err("library name argument was not given");
-            }
-            pattern = true;
-            i += 1;
-        } else {
-            let msg = format!("Unknown argument {}", String::from_utf8_lossy(a));
-            return ctx.out.err(&msg);
-        }
-        i += 1;
-    }
-    ctx.out.array(0);
-}
-
-pub fn function_help(ctx: &mut Ctx, _: &mut Store) {
-    help(
-        ctx,
-        "FUNCTION",
-        &[
-            "FLUSH [ASYNC|SYNC]",
-            "    Deletes all the libraries and functions.",
-        ],
-    );
 }

@@ -4,8 +4,8 @@
 //! output all read this one table.
 
 use super::{
-    bitmap, blocking, bloom, connection, geo, hll, keys, list, pubsub, server, set, sort, string,
-    transaction, zset, Ctx, KeyIndices,
+    bitmap, blocking, bloom, connection, geo, hll, keys, list, pubsub, scripting, server, set,
+    sort, string, transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -1213,6 +1213,114 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl::ADMIN | acl::SLOW | acl::DANGEROUS,
         server::debug
     ),
+    // ---- scripting ----
+    cmd!(
+        "eval",
+        -3,
+        f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::eval,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "evalsha",
+        -3,
+        f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::evalsha,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "eval_ro",
+        -3,
+        f::READONLY
+            | f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::eval_ro,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "evalsha_ro",
+        -3,
+        f::READONLY
+            | f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::evalsha_ro,
+        numkeys_at = 2
+    ),
+    container!(
+        "script",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "exists",
+                -3,
+                f::NOSCRIPT,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::script_exists
+            ),
+            cmd!(
+                "flush",
+                -2,
+                f::NOSCRIPT,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::script_flush
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::script_help
+            ),
+            cmd!(
+                "kill",
+                2,
+                f::NOSCRIPT | f::ALLOW_BUSY,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::script_kill
+            ),
+            cmd!(
+                "load",
+                3,
+                f::NOSCRIPT | f::STALE,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::script_load
+            ),
+        ]
+    ),
     container!(
         "function",
         -2,
@@ -1221,12 +1329,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         container_without_subcommand,
         [
             cmd!(
+                "delete",
+                3,
+                f::WRITE | f::NOSCRIPT,
+                [0, 0, 0],
+                acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                scripting::function_delete
+            ),
+            cmd!(
                 "flush",
                 -2,
                 f::WRITE | f::NOSCRIPT,
                 [0, 0, 0],
                 acl::WRITE | acl::SLOW | acl::SCRIPTING,
-                server::function_flush
+                scripting::function_flush
             ),
             cmd!(
                 "help",
@@ -1234,7 +1350,15 @@ pub static COMMANDS: &[CommandSpec] = &[
                 f::LOADING | f::STALE,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
-                server::function_help
+                scripting::function_help
+            ),
+            cmd!(
+                "kill",
+                2,
+                f::NOSCRIPT | f::ALLOW_BUSY,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::function_kill
             ),
             cmd!(
                 "list",
@@ -1242,9 +1366,54 @@ pub static COMMANDS: &[CommandSpec] = &[
                 f::NOSCRIPT,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
-                server::function_list
+                scripting::function_list
+            ),
+            cmd!(
+                "load",
+                -3,
+                f::WRITE | f::DENYOOM | f::NOSCRIPT,
+                [0, 0, 0],
+                acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                scripting::function_load
+            ),
+            cmd!(
+                "stats",
+                2,
+                f::NOSCRIPT | f::ALLOW_BUSY,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::function_stats
             ),
         ]
+    ),
+    cmd!(
+        "fcall",
+        -3,
+        f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::fcall,
+        numkeys_at = 2
+    ),
+    cmd!(
+        "fcall_ro",
+        -3,
+        f::READONLY
+            | f::NOSCRIPT
+            | f::STALE
+            | f::SKIP_MONITOR
+            | f::NO_MANDATORY_KEYS
+            | f::MOVABLE_KEYS
+            | f::ALL_SHARDS,
+        [0, 0, 0],
+        acl::SLOW | acl::SCRIPTING,
+        scripting::fcall_ro,
+        numkeys_at = 2
     ),
     // ---- sets ----
     cmd!(

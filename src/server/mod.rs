@@ -34,6 +34,8 @@ pub struct Server {
     pub tcp_port: u16,
     pub active_expire_enabled: AtomicBool,
     pub lastsave: AtomicI64,
+    /// The Lua engine (EVAL, FCALL) and the running script's state.
+    pub scripts: crate::scripting::Engine,
     next_client_id: AtomicU64,
     /// Cached from the config: read on every command.
     auth_required: AtomicBool,
@@ -69,6 +71,7 @@ impl Server {
             auth_required: AtomicBool::new(auth),
             shutdown: watch::channel(false).0,
             ops_samples: Mutex::new(std::collections::VecDeque::new()),
+            scripts: crate::scripting::Engine::new(),
         }
     }
 
@@ -238,7 +241,8 @@ async fn cron(srv: Arc<Server>) {
         let now = now_ms();
         crate::store::update_lru_clock(now);
         srv.sample_ops();
-        if srv.active_expire_enabled.load(Ordering::Relaxed) {
+        // A running script holds every shard: expiry waits for the next tick.
+        if srv.active_expire_enabled.load(Ordering::Relaxed) && !srv.scripts.busy.running() {
             // Like Redis: at most ~25% of one core (more with higher effort).
             let budget =
                 Duration::from_micros((250_000 + 50_000 * (effort as u64 - 1)) / hz as u64);

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVER_BIN
-
 HERE = Path(__file__).resolve().parent
 CELERY_BIN = Path(sys.executable).with_name("celery")
 
@@ -42,17 +40,7 @@ def worker(server):
     print(out.decode(errors="replace"))
 
 
-# kombu's Redis transport restores unacknowledged messages under a redis-py
-# Lock, whose release is a Lua script: the worker dies on EVALSHA.
-NEEDS_SCRIPTING = pytest.mark.xfail(
-    not SERVER_BIN.endswith("redis-server"),
-    strict=True,
-    reason="kombu's unacked-restore lock needs EVALSHA: scripting is not implemented yet",
-)
-
-
 # One test: the app's producer pool keeps the first server's address.
-@NEEDS_SCRIPTING
 def test_task_round_trip_and_failure(worker):
     result = worker.add.delay(2, 3)
     assert result.get(timeout=10) == 5

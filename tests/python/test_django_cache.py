@@ -6,9 +6,8 @@ Notes on what the libraries send:
   pipeline with transaction=True, i.e. MULTI ... EXEC. Those tests carry the
   `transactions` marker (deselect with -m "not transactions"); every other
   test sets its data up with plain set() so it does not depend on MULTI/EXEC.
-- django-redis incr/decr are left out here: they run EVAL (Lua scripting,
-  not in the server yet).
-- django-redis lock() is left out: redis-py Lock uses EVAL/EVALSHA (Lua scripting).
+- django-redis incr/decr and lock() run EVAL/EVALSHA: they are tested in
+  test_scripting.py.
 """
 
 import time

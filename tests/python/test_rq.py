@@ -5,8 +5,7 @@ RQ's own API.
 
 RQ 2 stores every job result in a stream (XADD rq:results:<id>), and streams
 are not implemented yet: the tests that run jobs are strict xfails until they
-are (a strict xfail fails as soon as it passes, so it cannot be forgotten).
-Unique jobs, Queue.empty() and the scheduler's locks also need Lua (EVALSHA)."""
+are (a strict xfail fails as soon as it passes, so it cannot be forgotten)."""
 
 import pytest
 

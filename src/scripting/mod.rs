@@ -1,0 +1,696 @@
+//! The Lua engine behind EVAL and FCALL: one Lua 5.1 state for the whole
+//! server, like Redis, with Redis's `redis` API, sandbox and libraries.
+//!
+//! A script runs inside a command handler that already holds every shard
+//! lock (the command is flagged `ALL_SHARDS`), so it is atomic like
+//! MULTI/EXEC: `redis.call` dispatches through the command table with those
+//! held locks, for any key and any database. Only one script runs at a time
+//! (the locks serialize them); `Busy` lets other connections see that one
+//! is running without touching the locks (BUSY replies, SCRIPT KILL).
+
+mod convert;
+pub mod functions;
+mod libs;
+
+use crate::commands::{lookup, table::f, Ctx};
+use crate::protocol::Reply;
+use crate::server::{Client, Server};
+use crate::store::Store;
+use mlua::{
+    Function, HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value,
+};
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+pub use convert::write_value;
+
+/// Bytes a Lua state may allocate before scripts fail with "not enough memory".
+const LUA_MEMORY_LIMIT: usize = 1 << 30;
+
+/// The globals Redis 7.0 leaves to scripts; everything else the standard
+/// libraries define is removed.
+const GLOBALS: &[&str] = &[
+    "_G",
+    "_VERSION",
+    "__redis__err__handler",
+    "assert",
+    "bit",
+    "cjson",
+    "cmsgpack",
+    "collectgarbage",
+    "coroutine",
+    "error",
+    "gcinfo",
+    "getmetatable",
+    "ipairs",
+    "load",
+    "loadstring",
+    "math",
+    "next",
+    "pairs",
+    "pcall",
+    "rawequal",
+    "rawget",
+    "rawset",
+    "redis",
+    "select",
+    "setmetatable",
+    "string",
+    "struct",
+    "table",
+    "tonumber",
+    "tostring",
+    "type",
+    "unpack",
+    "xpcall",
+];
+
+/// What other connections can see of the running script.
+#[derive(Default)]
+pub struct Busy {
+    running: AtomicBool,
+    started_ms: AtomicI64,
+    /// Set by SCRIPT KILL / FUNCTION KILL; the Lua hook aborts the script.
+    kill: Arc<AtomicBool>,
+    /// A script that wrote cannot be killed (UNKILLABLE).
+    wrote: AtomicBool,
+    function: AtomicBool,
+    /// The running FCALL's function and command, for FUNCTION STATS.
+    current: Mutex<Option<(String, Vec<Vec<u8>>)>>,
+}
+
+impl Busy {
+    /// True once the running script has run longer than `threshold_ms`:
+    /// other clients then get BUSY instead of waiting for it.
+    pub fn over(&self, threshold_ms: i64) -> bool {
+        self.running.load(Ordering::Acquire)
+            && crate::util::now_ms() - self.started_ms.load(Ordering::Relaxed) >= threshold_ms
+    }
+
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// SCRIPT KILL (`function` false) or FUNCTION KILL; the error to reply,
+    /// if the kill was refused.
+    pub fn kill(&self, function: bool) -> Result<(), &'static str> {
+        if !self.running() {
+            return Err("NOTBUSY No scripts in execution right now.");
+        }
+        if self.function.load(Ordering::Relaxed) != function {
+            return Err(self.busy_error());
+        }
+        if self.wrote.load(Ordering::Relaxed) {
+            return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+        }
+        self.kill.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The running function's name, command and run time so far.
+    pub fn current(&self) -> Option<(String, Vec<Vec<u8>>, i64)> {
+        let cur = self.current.lock().clone()?;
+        let ms = crate::util::now_ms() - self.started_ms.load(Ordering::Relaxed);
+        self.running().then_some((cur.0, cur.1, ms))
+    }
+
+    /// Called before a command that is not `allow_busy` runs while a script
+    /// may be running: waits for the script to end, but once it has run
+    /// past `threshold_ms` returns the BUSY error to reply instead. Waiting
+    /// sleeps this worker thread briefly, like a shard lock would, but
+    /// never past the threshold, so SCRIPT KILL always gets a worker.
+    pub fn wait(&self, threshold_ms: i64) -> Option<&'static str> {
+        while self.running() {
+            if self.over(threshold_ms) {
+                return Some(self.busy_error());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        None
+    }
+
+    pub fn busy_error(&self) -> &'static str {
+        if self.function.load(Ordering::Relaxed) {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        } else {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        }
+    }
+}
+
+pub struct Engine {
+    state: Mutex<State>,
+    pub busy: Busy,
+    function_counts: Mutex<(usize, usize)>,
+}
+
+struct State {
+    lua: Lua,
+    /// EVAL scripts by lowercase SHA1: the compiled chunk.
+    scripts: HashMap<String, RegistryKey>,
+    /// Table shared with the prelude: `run`, `fenv`, `register`, `loading`.
+    hidden: RegistryKey,
+    /// The protocol the running script chose with redis.setresp.
+    resp: Arc<AtomicU8>,
+    functions: functions::Registry,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        let busy = Busy::default();
+        let state = match State::new(busy.kill.clone()) {
+            Ok(s) => s,
+            // The state is built from fixed code: failing here is a bug in
+            // the prelude, caught by every scripting test.
+            Err(e) => panic!("cannot create the Lua state: {e}"),
+        };
+        Engine {
+            state: Mutex::new(state),
+            busy,
+            function_counts: Mutex::new((0, 0)),
+        }
+    }
+
+    /// SCRIPT LOAD: compiles the body and returns its SHA1.
+    pub fn load_script(&self, body: &[u8]) -> Result<String, String> {
+        let mut st = self.state.lock();
+        st.compile(body)
+    }
+
+    pub fn script_exists(&self, sha: &[u8]) -> bool {
+        let st = self.state.lock();
+        std::str::from_utf8(sha).is_ok_and(|s| st.scripts.contains_key(&s.to_ascii_lowercase()))
+    }
+
+    pub fn flush_scripts(&self) {
+        let mut st = self.state.lock();
+        let State { lua, scripts, .. } = &mut *st;
+        for (_, k) in scripts.drain() {
+            let _ = lua.remove_registry_value(k);
+        }
+        lua.expire_registry_values();
+    }
+
+    /// Runs an EVAL/EVALSHA script. `body` is the source for EVAL, None for
+    /// EVALSHA (`sha` given).
+    pub fn eval(
+        &self,
+        ctx: &mut Ctx,
+        store: &mut Store,
+        body: Option<&[u8]>,
+        sha: &[u8],
+        (keys, args): crate::commands::scripting::KeysArgs,
+        read_only: bool,
+    ) {
+        let mut st = self.state.lock();
+        let sha = match body {
+            Some(b) => match st.compile(b) {
+                Ok(sha) => sha,
+                Err(e) => return ctx.out.error(&e),
+            },
+            None => String::from_utf8_lossy(sha).to_ascii_lowercase(),
+        };
+        let Some(key) = st.scripts.get(&sha) else {
+            return ctx
+                .out
+                .error("NOSCRIPT No matching script. Please use EVAL.");
+        };
+        let lua = &st.lua;
+        let res = (|| -> mlua::Result<()> {
+            let f: Function = lua.registry_value(key)?;
+            let g = lua.globals();
+            g.raw_set("KEYS", string_table(lua, keys)?)?;
+            g.raw_set("ARGV", string_table(lua, args)?)?;
+            let target = Target {
+                func: f,
+                name: &sha,
+                fcall: None,
+            };
+            self.run(&st, ctx, store, target, read_only)
+        })();
+        if let Err(e) = res {
+            ctx.out.err(&format!("Error running script: {e}"));
+        }
+    }
+
+    /// Calls the script function with every shard locked and writes its
+    /// result (or error) to the client.
+    fn run(
+        &self,
+        st: &State,
+        ctx: &mut Ctx,
+        store: &mut Store,
+        target: Target,
+        read_only: bool,
+    ) -> mlua::Result<()> {
+        let lua = &st.lua;
+        let hidden: Table = lua.registry_value(&st.hidden)?;
+        let redis: Table = lua.globals().raw_get("redis")?;
+        st.resp.store(2, Ordering::Relaxed);
+        let runner: Function = hidden.raw_get("run")?;
+        let caller_db = ctx.client.db;
+        let caller_resp = ctx.client.resp;
+        let run = RefCell::new(Run {
+            srv: ctx.srv,
+            client: &mut *ctx.client,
+            store,
+            read_only,
+        });
+        self.busy.kill.store(false, Ordering::Relaxed);
+        self.busy.wrote.store(false, Ordering::Relaxed);
+        self.busy
+            .function
+            .store(target.fcall.is_some(), Ordering::Relaxed);
+        self.busy
+            .started_ms
+            .store(crate::util::now_ms(), Ordering::Relaxed);
+        *self.busy.current.lock() = target.fcall.is_some().then(|| {
+            (
+                target.name.to_string(),
+                ctx.args.iter().map(|a| a.to_vec()).collect(),
+            )
+        });
+        self.busy.running.store(true, Ordering::Release);
+        // A script may run for long: the worker hands its other connections
+        // to another thread meanwhile, so they can get BUSY and SCRIPT KILL
+        // can reach the server.
+        let result = tokio::task::block_in_place(|| {
+            lua.scope(|scope| {
+                let resp = &st.resp;
+                let call = scope.create_function(|lua, args: MultiValue| {
+                    let resp = resp.load(Ordering::Relaxed);
+                    match run.borrow_mut().call(lua, args, &self.busy, resp)? {
+                        Ok(v) => Ok(v),
+                        Err(msg) => raise(msg),
+                    }
+                })?;
+                let pcall = scope.create_function(|lua, args: MultiValue| {
+                    let resp = resp.load(Ordering::Relaxed);
+                    match run.borrow_mut().call(lua, args, &self.busy, resp)? {
+                        Ok(v) => Ok(v),
+                        Err(msg) => error_table(lua, &msg).map(Value::Table),
+                    }
+                })?;
+                redis.raw_set("call", call)?;
+                redis.raw_set("pcall", pcall)?;
+                let out = match &target.fcall {
+                    None => runner.call::<_, MultiValue>((target.func.clone(), 0)),
+                    Some((k, a)) => {
+                        runner.call::<_, MultiValue>((target.func.clone(), 1, k.clone(), a.clone()))
+                    }
+                };
+                redis.raw_set("call", Value::Nil)?;
+                redis.raw_set("pcall", Value::Nil)?;
+                out
+            })
+        });
+        self.busy.running.store(false, Ordering::Release);
+        let killed = self.busy.kill.swap(false, Ordering::AcqRel);
+        {
+            let r = run.into_inner();
+            r.client.no_block = false;
+            r.client.resp = caller_resp;
+            if r.client.db != caller_db {
+                r.client.select(caller_db);
+            }
+        }
+        let resp = st.resp.load(Ordering::Relaxed);
+        ctx.out.resp = caller_resp;
+        let mut vals = result?.into_iter();
+        let ok = matches!(vals.next(), Some(Value::Boolean(true)));
+        let v = vals.next().unwrap_or(Value::Nil);
+        if ok {
+            write_value(&mut ctx.out, &v, resp);
+        } else {
+            // Redis words it so for FUNCTION KILL too.
+            let kill_msg = killed.then_some("ERR Script killed by user with SCRIPT KILL...");
+            convert::write_script_error(&mut ctx.out, &v, target.name, kill_msg);
+        }
+        Ok(())
+    }
+}
+
+/// The function a run calls: an EVAL chunk, or an FCALL function with its
+/// KEYS and ARGV tables.
+struct Target<'l, 'n> {
+    func: Function<'l>,
+    name: &'n str,
+    fcall: Option<(Table<'l>, Table<'l>)>,
+}
+
+/// The executing script's view of the server for `redis.call`.
+struct Run<'a, 's> {
+    srv: &'a Server,
+    client: &'a mut Client,
+    store: &'a mut Store<'s>,
+    read_only: bool,
+}
+
+impl Run<'_, '_> {
+    /// `redis.call`/`redis.pcall`: the reply, or the error reply's text.
+    fn call<'l>(
+        &mut self,
+        lua: &'l Lua,
+        args: MultiValue<'l>,
+        busy: &Busy,
+        resp: u8,
+    ) -> mlua::Result<Result<Value<'l>, String>> {
+        let err = |msg: &str| Ok(Err(msg.to_string()));
+        if args.is_empty() {
+            return err("ERR Please specify at least one argument for this redis lib call");
+        }
+        let mut owned: Vec<mlua::String> = Vec::with_capacity(args.len());
+        for a in args {
+            match a {
+                Value::String(s) => owned.push(s),
+                Value::Integer(_) | Value::Number(_) => match lua.coerce_string(a)? {
+                    Some(s) => owned.push(s),
+                    None => {
+                        return err(
+                            "ERR Lua redis lib command arguments must be strings or integers",
+                        )
+                    }
+                },
+                _ => return err("ERR Lua redis lib command arguments must be strings or integers"),
+            }
+        }
+        let argv: Vec<&[u8]> = owned.iter().map(|s| s.as_bytes()).collect();
+        let Some(cmd) = lookup(&argv) else {
+            return err("ERR Unknown Redis command called from script");
+        };
+        if !cmd.arity_ok(argv.len()) {
+            return err("ERR Wrong number of args calling Redis command from script");
+        }
+        if cmd.has(f::NOSCRIPT) {
+            return err("ERR This Redis command is not allowed from script");
+        }
+        if cmd.has(f::WRITE) {
+            if self.read_only {
+                return err("ERR Write commands are not allowed from read-only scripts.");
+            }
+            busy.wrote.store(true, Ordering::Relaxed);
+        }
+        self.client.resp = resp;
+        self.client.no_block = true;
+        self.store.db = self.client.db;
+        self.store.now = crate::util::now_ms();
+        let mut buf = Vec::new();
+        let mut inner = Ctx {
+            srv: self.srv,
+            client: &mut *self.client,
+            out: Reply::new(&mut buf, resp),
+            args: &argv,
+            cmd,
+        };
+        (cmd.handler)(&mut inner, self.store);
+        inner.client.after = crate::commands::After::Continue;
+        if buf.first() == Some(&b'-') {
+            let end = buf.len().saturating_sub(2).max(1);
+            return err(&String::from_utf8_lossy(&buf[1..end]));
+        }
+        Ok(Ok(convert::resp_to_lua(lua, &buf)?))
+    }
+}
+
+impl State {
+    fn new(kill: Arc<AtomicBool>) -> mlua::Result<State> {
+        // The debug library is loaded for Redis's error handler, which keeps
+        // a private reference; the global is removed with the others.
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::new(),
+            )
+        };
+        let g = lua.globals();
+        let redis = lua.create_table()?;
+        redis.raw_set("REDIS_VERSION", crate::server::REDIS_VERSION)?;
+        redis.raw_set("REDIS_VERSION_NUM", redis_version_num())?;
+        let resp = Arc::new(AtomicU8::new(2));
+        let chosen = resp.clone();
+        redis.raw_set(
+            "setresp",
+            lua.create_function(move |_, args: MultiValue| {
+                if args.len() != 1 {
+                    return raise("ERR redis.setresp() requires one argument.");
+                }
+                match args.into_iter().next() {
+                    Some(Value::Integer(v @ (2 | 3))) => {
+                        chosen.store(v as u8, Ordering::Relaxed);
+                        Ok(())
+                    }
+                    _ => raise("ERR RESP version must be 2 or 3."),
+                }
+            })?,
+        )?;
+        redis.raw_set(
+            "set_repl",
+            lua.create_function(|_, args: MultiValue| {
+                if args.len() != 1 {
+                    return raise("ERR redis.set_repl() requires one argument.");
+                }
+                match args.into_iter().next() {
+                    Some(Value::Integer(0..=3)) => Ok(()),
+                    _ => raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+                }
+            })?,
+        )?;
+        redis.raw_set(
+            "sha1hex",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() != 1 {
+                    return raise("ERR wrong number of arguments");
+                }
+                let v = args.into_iter().next().unwrap_or(Value::Nil);
+                let s = lua.coerce_string(v)?;
+                lua.create_string(sha1_hex(s.as_ref().map_or(&[][..], |s| s.as_bytes())))
+            })?,
+        )?;
+        redis.raw_set(
+            "error_reply",
+            lua.create_function(|lua, args: MultiValue| match args.iter().next() {
+                Some(Value::String(s)) if args.len() == 1 => {
+                    error_table(lua, &String::from_utf8_lossy(s.as_bytes()))
+                }
+                // Redis returns (not raises) this error for bad arguments.
+                _ => error_table(lua, "ERR wrong number or type of arguments"),
+            })?,
+        )?;
+        redis.raw_set(
+            "status_reply",
+            lua.create_function(|lua, args: MultiValue| match args.iter().next() {
+                Some(Value::String(s)) if args.len() == 1 => {
+                    let t = lua.create_table()?;
+                    t.raw_set("ok", s.clone())?;
+                    Ok(t)
+                }
+                _ => error_table(lua, "ERR wrong number or type of arguments"),
+            })?,
+        )?;
+        redis.raw_set("log", lua.create_function(log)?)?;
+        redis.raw_set(
+            "acl_check_cmd",
+            lua.create_function(|_, name: mlua::String| Ok(lookup(&[name.as_bytes()]).is_some()))?,
+        )?;
+        g.raw_set("redis", redis)?;
+        libs::register(&lua)?;
+        let hidden = lua.create_table()?;
+        let seed = Arc::new(AtomicU64::new(RAND48_SEED));
+        let rand = lua.create_function(move |_, reseed: Option<i64>| {
+            Ok(match reseed {
+                Some(s) => {
+                    seed.store(((s as u32 as u64) << 16) | 0x330E, Ordering::Relaxed);
+                    0.0
+                }
+                None => rand48(&seed),
+            })
+        })?;
+        lua.load(include_str!("prelude.lua"))
+            .set_name("=[russet]")
+            .call::<_, ()>((hidden.clone(), rand))?;
+        let names: Vec<String> = g
+            .clone()
+            .pairs::<String, Value>()
+            .filter_map(|p| p.ok().map(|(k, _)| k))
+            .collect();
+        for name in names {
+            if !GLOBALS.contains(&name.as_str()) {
+                g.raw_set(name, Value::Nil)?;
+            }
+        }
+        lua.load(
+            r#"setmetatable(_G, {
+                __index = function(_, k)
+                    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+                end,
+                __newindex = function() error("Attempt to modify a readonly table", 2) end,
+                __metatable = false,
+            })"#,
+        )
+        .set_name("=[russet]")
+        .exec()?;
+        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if kill.load(Ordering::Relaxed) {
+                    Err(mlua::Error::runtime("Script killed"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        let hidden = lua.create_registry_value(hidden)?;
+        drop(g);
+        Ok(State {
+            lua,
+            scripts: HashMap::new(),
+            hidden,
+            resp,
+            functions: functions::Registry::default(),
+        })
+    }
+
+    /// Compiles an EVAL body (once per SHA1) and returns the SHA1.
+    fn compile(&mut self, body: &[u8]) -> Result<String, String> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let f = self
+            .lua
+            .load(body)
+            .set_name("@user_script")
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_message(&e)
+                )
+            })?;
+        let key = self
+            .lua
+            .create_registry_value(f)
+            .map_err(|e| format!("ERR {e}"))?;
+        self.scripts.insert(sha.clone(), key);
+        Ok(sha)
+    }
+}
+
+/// A Lua array of the given strings (KEYS, ARGV).
+fn string_table<'l>(lua: &'l Lua, items: &[&[u8]]) -> mlua::Result<Table<'l>> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, s) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(s)?)?;
+    }
+    Ok(t)
+}
+
+/// The text Lua produced for an error, without mlua's decorations.
+fn lua_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::MemoryError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_message(cause),
+        other => other.to_string(),
+    }
+}
+
+/// Redis's rand48 (as in drand48) and its default seed.
+const RAND48_SEED: u64 = 0x1234_ABCD_330E;
+
+fn rand48(state: &AtomicU64) -> f64 {
+    let x = state.load(Ordering::Relaxed);
+    let next = (x.wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB)) & ((1 << 48) - 1);
+    state.store(next, Ordering::Relaxed);
+    let r = (next >> 17) as i64;
+    (r % i32::MAX as i64) as f64 / i32::MAX as f64
+}
+
+fn redis_version_num() -> i64 {
+    crate::server::REDIS_VERSION
+        .split('.')
+        .fold(0, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0))
+}
+
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+/// redis.log(level, message...).
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let mut it = args.into_iter();
+    let (Some(level), Some(first)) = (it.next(), it.next()) else {
+        return raise("ERR redis.log() requires two arguments or more.");
+    };
+    let (Value::Integer(_) | Value::Number(_)) = level else {
+        return raise("ERR First argument must be a number (log level).");
+    };
+    let level = lua.coerce_integer(level)?.unwrap_or(-1);
+    if !(0..=3).contains(&level) {
+        return raise("ERR Invalid debug level.");
+    }
+    let mut msg = String::new();
+    for (i, v) in std::iter::once(first).chain(it).enumerate() {
+        if i > 0 {
+            msg.push(' ');
+        }
+        if let Some(s) = lua.coerce_string(v)? {
+            msg.push_str(&s.to_string_lossy());
+        }
+    }
+    match level {
+        0 | 1 => tracing::debug!("{msg}"),
+        2 => tracing::info!("{msg}"),
+        _ => tracing::warn!("{msg}"),
+    }
+    Ok(())
+}
+
+/// An error a Rust function raises as Redis raises an error table: the
+/// prelude's error handler recognises the leading \x01 and rebuilds the
+/// table, so the reply carries the text exactly.
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise<T>(msg: impl Into<String>) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(format!("\x01{}", msg.into()))))
+}
+
+/// A plain Lua error string (as luaL_error raises), carried the same way
+/// with \x02 so mlua's "runtime error" decoration does not show.
+fn raise_plain<T>(msg: String) -> mlua::Result<T> {
+    Err(mlua::Error::external(Raised(format!("\x02{msg}"))))
+}
+
+/// Redis's error table for an error reply: `{err = "CODE message"}`, the
+/// leading '-' dropped and ERR supplied when the text has no code.
+fn error_table<'l>(lua: &'l Lua, reply: &str) -> mlua::Result<Table<'l>> {
+    let text = reply.strip_prefix('-').unwrap_or(reply);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let t = lua.create_table()?;
+    if text.contains(' ') {
+        t.raw_set("err", text)?;
+    } else {
+        t.raw_set("err", format!("ERR {text}"))?;
+    }
+    Ok(t)
+}
