@@ -4,7 +4,7 @@
 //! `crate::geohash`.
 
 use super::table::KeysProc;
-use super::zset::{add_scored, read_zset, sort_elements, store_result, AddFlags};
+use super::zset::{add_scored, read_zset, reply_per_member, sort_elements, store_result, AddFlags};
 use super::{Ctx, KeyIndices};
 use crate::geohash::{self, Search, Shape};
 use crate::protocol::Reply;
@@ -117,31 +117,16 @@ pub fn geoadd(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn geopos(ctx: &mut Ctx, db: &mut Store) {
-    let Ok(z) = read_zset(ctx, db, ctx.args[1]) else {
-        return;
-    };
-    let members = &ctx.args[2..];
-    ctx.out.array(members.len());
-    for m in members {
-        match z.and_then(|z| z.score(m)) {
-            Some(s) => reply_position(&mut ctx.out, s),
-            None => ctx.out.null_array(),
-        }
-    }
+    reply_per_member(ctx, db, reply_position, |out| out.null_array());
 }
 
 pub fn geohash_cmd(ctx: &mut Ctx, db: &mut Store) {
-    let Ok(z) = read_zset(ctx, db, ctx.args[1]) else {
-        return;
-    };
-    let members = &ctx.args[2..];
-    ctx.out.array(members.len());
-    for m in members {
-        match z.and_then(|z| z.score(m)) {
-            Some(s) => ctx.out.bulk(&geohash::to_string(s)),
-            None => ctx.out.null(),
-        }
-    }
+    reply_per_member(
+        ctx,
+        db,
+        |out, s| out.bulk(&geohash::to_string(s)),
+        |out| out.null(),
+    );
 }
 
 pub fn geodist(ctx: &mut Ctx, db: &mut Store) {
@@ -298,6 +283,17 @@ fn collect(z: &ZSet, search: &Search, limit: usize) -> Vec<Found> {
     found
 }
 
+/// A radius and its unit (GEORADIUS, GEORADIUSBYMEMBER, GEOSEARCH BYRADIUS):
+/// the radius and the unit's factor to meters.
+fn radius_arg(ctx: &mut Ctx, radius: &[u8], unit_name: &[u8]) -> Option<(f64, f64)> {
+    let r = distance_arg(ctx, radius, "radius")?;
+    if r < 0.0 {
+        ctx.out.err("radius cannot be negative");
+        return None;
+    }
+    Some((r, unit(ctx, unit_name)?))
+}
+
 fn search_generic(ctx: &mut Ctx, db: &mut Store, kind: Kind, nostore: bool) {
     let args = ctx.args;
     let src = if kind == Kind::SearchStore { 2 } else { 1 };
@@ -313,13 +309,9 @@ fn search_generic(ctx: &mut Ctx, db: &mut Store, kind: Kind, nostore: bool) {
                 return;
             };
             center = Some(c);
-            let Some(r) = distance_arg(ctx, args[4], "radius") else {
+            let Some((r, u)) = radius_arg(ctx, args[4], args[5]) else {
                 return;
             };
-            if r < 0.0 {
-                return ctx.out.err("radius cannot be negative");
-            }
-            let Some(u) = unit(ctx, args[5]) else { return };
             shape = Some(Shape::Radius(r));
             conversion = u;
             6
@@ -330,13 +322,9 @@ fn search_generic(ctx: &mut Ctx, db: &mut Store, kind: Kind, nostore: bool) {
                     return ctx.out.err("could not decode requested zset member");
                 };
                 center = Some(c);
-                let Some(r) = distance_arg(ctx, args[3], "radius") else {
+                let Some((r, u)) = radius_arg(ctx, args[3], args[4]) else {
                     return;
                 };
-                if r < 0.0 {
-                    return ctx.out.err("radius cannot be negative");
-                }
-                let Some(u) = unit(ctx, args[4]) else { return };
                 shape = Some(Shape::Radius(r));
                 conversion = u;
             }
@@ -404,13 +392,7 @@ fn search_generic(ctx: &mut Ctx, db: &mut Store, kind: Kind, nostore: bool) {
             fromloc = true;
             i += 2;
         } else if eq_ignore_case(a, "byradius") && left >= 2 && search_cmd && !bybox {
-            let Some(r) = distance_arg(ctx, args[i + 1], "radius") else {
-                return;
-            };
-            if r < 0.0 {
-                return ctx.out.err("radius cannot be negative");
-            }
-            let Some(u) = unit(ctx, args[i + 2]) else {
+            let Some((r, u)) = radius_arg(ctx, args[i + 1], args[i + 2]) else {
                 return;
             };
             shape = Some(Shape::Radius(r));

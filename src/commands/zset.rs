@@ -331,6 +331,17 @@ pub fn zscore(ctx: &mut Ctx, db: &mut Store) {
 }
 
 pub fn zmscore(ctx: &mut Ctx, db: &mut Store) {
+    reply_per_member(ctx, db, |out, s| out.double(s), |out| out.null());
+}
+
+/// One reply element per member argument of `key member...` (ZMSCORE,
+/// GEOPOS, GEOHASH): `found` with the member's score, or `missing`.
+pub(super) fn reply_per_member(
+    ctx: &mut Ctx,
+    db: &mut Store,
+    found: impl Fn(&mut Reply, f64),
+    missing: impl Fn(&mut Reply),
+) {
     let Ok(z) = read_zset(ctx, db, ctx.args[1]) else {
         return;
     };
@@ -338,8 +349,8 @@ pub fn zmscore(ctx: &mut Ctx, db: &mut Store) {
     ctx.out.array(members.len());
     for m in members {
         match z.and_then(|z| z.score(m)) {
-            Some(s) => ctx.out.double(s),
-            None => ctx.out.null(),
+            Some(s) => found(&mut ctx.out, s),
+            None => missing(&mut ctx.out),
         }
     }
 }
