@@ -353,39 +353,32 @@ fn estimate_steps(mut range: f64, lat: f64) -> u8 {
 }
 
 fn move_x(h: &mut Hash, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let mut x = h.bits & 0xaaaaaaaaaaaaaaaa;
-    let y = h.bits & 0x5555555555555555;
-    let shift = 64 - h.step as u32 * 2;
-    let zz = 0x5555555555555555u64 >> shift;
-    if d > 0 {
-        x = x.wrapping_add(zz + 1);
-    } else {
-        x |= zz;
-        x = x.wrapping_sub(zz + 1);
-    }
-    x &= 0xaaaaaaaaaaaaaaaa >> shift;
-    h.bits = x | y;
+    move_axis(h, d, 0xaaaaaaaaaaaaaaaa);
 }
 
 fn move_y(h: &mut Hash, d: i8) {
+    move_axis(h, d, 0x5555555555555555);
+}
+
+/// Steps the interleaved coordinate held in the bits of `axis` by one cell
+/// (Redis's geohash_move_x/_y): the other axis's bits are filled with ones
+/// so the carry or borrow crosses them, then masked off again.
+fn move_axis(h: &mut Hash, d: i8, axis: u64) {
     if d == 0 {
         return;
     }
-    let x = h.bits & 0xaaaaaaaaaaaaaaaa;
-    let mut y = h.bits & 0x5555555555555555;
+    let mut moved = h.bits & axis;
+    let other = h.bits & !axis;
     let shift = 64 - h.step as u32 * 2;
-    let zz = 0xaaaaaaaaaaaaaaaau64 >> shift;
+    let zz = !axis >> shift;
     if d > 0 {
-        y = y.wrapping_add(zz + 1);
+        moved = moved.wrapping_add(zz + 1);
     } else {
-        y |= zz;
-        y = y.wrapping_sub(zz + 1);
+        moved |= zz;
+        moved = moved.wrapping_sub(zz + 1);
     }
-    y &= 0x5555555555555555 >> shift;
-    h.bits = x | y;
+    moved &= axis >> shift;
+    h.bits = moved | other;
 }
 
 /// north, south, east, west, north_east, north_west, south_east, south_west.
