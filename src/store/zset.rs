@@ -650,23 +650,39 @@ const MAX_LEVEL: usize = 32;
 const NIL: u32 = u32::MAX;
 const HEAD: u32 = 0;
 
+/// One 16-byte cell of the node slab. A node is `1 + height` consecutive
+/// slots: its header (`link` = backward node, `n` = index of its member in
+/// `members`, `score` = its score), then one slot per level (`link` = forward
+/// node, `n` = span, `score` = the forward node's score). With the levels
+/// inline and the next node's score cached in each level, a step of the
+/// descent reads one cache line, and the next node only on a score tie.
 #[derive(Clone, Copy)]
-struct Level {
-    fwd: u32,
-    span: u32,
+struct Slot {
+    link: u32,
+    n: u32,
+    score: f64,
 }
 
-struct Node {
-    member: Box<[u8]>,
-    score: f64,
-    back: u32,
-    levels: Box<[Level]>,
+const EMPTY: Slot = Slot {
+    link: NIL,
+    n: 0,
+    score: 0.0,
+};
+
+struct Member {
+    bytes: Box<[u8]>,
+    /// Levels of the member's node.
+    height: u32,
 }
 
 struct Skip {
-    /// Node 0 is the header; freed slots are reused through `free`.
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    /// Nodes by the index of their header slot; the list's head is at HEAD
+    /// with MAX_LEVEL levels. Freed nodes are reused by nodes of the same
+    /// height (`free[height - 1]`).
+    slots: Vec<Slot>,
+    free: Vec<Vec<u32>>,
+    members: Vec<Member>,
+    free_members: Vec<u32>,
     level: usize,
     tail: u32,
     len: usize,
@@ -691,13 +707,10 @@ fn random_level(rng: &mut impl Rng) -> usize {
 impl Skip {
     fn new() -> Skip {
         Skip {
-            nodes: vec![Node {
-                member: Box::default(),
-                score: 0.0,
-                back: NIL,
-                levels: vec![Level { fwd: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
-            }],
+            slots: vec![EMPTY; 1 + MAX_LEVEL],
             free: Vec::new(),
+            members: Vec::new(),
+            free_members: Vec::new(),
             level: 1,
             tail: NIL,
             len: 0,
@@ -706,27 +719,41 @@ impl Skip {
     }
 
     #[inline]
-    fn node(&self, i: u32) -> &Node {
-        &self.nodes[i as usize]
+    fn hdr(&self, x: u32) -> Slot {
+        self.slots[x as usize]
     }
 
     #[inline]
-    fn lv(&self, i: u32, l: usize) -> Level {
-        self.nodes[i as usize].levels[l]
+    fn lv(&self, x: u32, i: usize) -> Slot {
+        self.slots[x as usize + 1 + i]
     }
 
     #[inline]
-    fn lv_mut(&mut self, i: u32, l: usize) -> &mut Level {
-        &mut self.nodes[i as usize].levels[l]
+    fn lv_mut(&mut self, x: u32, i: usize) -> &mut Slot {
+        &mut self.slots[x as usize + 1 + i]
     }
 
-    fn elem(&self, i: u32) -> (&[u8], f64) {
-        let n = self.node(i);
-        (&n.member, n.score)
+    #[inline]
+    fn member(&self, x: u32) -> &[u8] {
+        &self.members[self.hdr(x).n as usize].bytes
+    }
+
+    fn height(&self, x: u32) -> usize {
+        self.members[self.hdr(x).n as usize].height as usize
+    }
+
+    fn elem(&self, x: u32) -> (&[u8], f64) {
+        (self.member(x), self.hdr(x).score)
+    }
+
+    /// Whether the node level `l` leads to sorts before (score, member).
+    #[inline]
+    fn leads_before(&self, l: Slot, score: f64, member: &[u8]) -> bool {
+        l.link != NIL && (l.score < score || (l.score == score && self.member(l.link) < member))
     }
 
     fn first(&self) -> u32 {
-        self.lv(HEAD, 0).fwd
+        self.lv(HEAD, 0).link
     }
 
     fn score(&self, member: &[u8]) -> Option<f64> {
@@ -739,10 +766,63 @@ impl Skip {
             if cur == NIL {
                 return None;
             }
-            let n = self.node(cur);
-            cur = if rev { n.back } else { n.levels[0].fwd };
-            Some((&*n.member, n.score))
+            let x = cur;
+            cur = if rev {
+                self.hdr(x).link
+            } else {
+                self.lv(x, 0).link
+            };
+            Some(self.elem(x))
         })
+    }
+
+    /// A new unlinked node.
+    fn alloc(&mut self, bytes: Box<[u8]>, score: f64, height: usize) -> u32 {
+        let member = Member {
+            bytes,
+            height: height as u32,
+        };
+        let m = match self.free_members.pop() {
+            Some(m) => {
+                self.members[m as usize] = member;
+                m
+            }
+            None => {
+                self.members.push(member);
+                (self.members.len() - 1) as u32
+            }
+        };
+        let hdr = Slot {
+            link: NIL,
+            n: m,
+            score,
+        };
+        match self.free.get_mut(height - 1).and_then(Vec::pop) {
+            Some(x) => {
+                self.slots[x as usize] = hdr;
+                x
+            }
+            None => {
+                let x = self.slots.len();
+                self.slots.push(hdr);
+                self.slots.resize(x + 1 + height, EMPTY);
+                x as u32
+            }
+        }
+    }
+
+    /// Frees an unlinked node; returns its member bytes.
+    fn release(&mut self, x: u32) -> Box<[u8]> {
+        let m = self.hdr(x).n;
+        let member = &mut self.members[m as usize];
+        let height = member.height as usize;
+        let bytes = std::mem::take(&mut member.bytes);
+        self.free_members.push(m);
+        if self.free.len() < height {
+            self.free.resize_with(height, Vec::new);
+        }
+        self.free[height - 1].push(x);
+        bytes
     }
 
     fn insert(&mut self, member: &[u8], score: f64) {
@@ -750,144 +830,130 @@ impl Skip {
             Entry::new(member, NewValue::Int(score.to_bits() as i64), None, 0),
             hash_key(member),
         );
-        self.link(member.into(), score);
+        let x = self.alloc(member.into(), score, random_level(&mut rand::thread_rng()));
+        self.link(x);
     }
 
-    /// zslInsert: places a new node after every node that sorts before it.
-    fn link(&mut self, member: Box<[u8]>, score: f64) {
+    /// zslInsert: links node `x` after every node that sorts before it.
+    fn link(&mut self, x: u32) {
+        let (score, height) = (self.hdr(x).score, self.height(x));
         let mut update = [HEAD; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
+        let mut p = HEAD;
+        let member = self.member(x);
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
-                let l = self.lv(x, i);
-                if l.fwd != NIL && {
-                    let f = self.node(l.fwd);
-                    before(f.score, &f.member, score, &member)
-                } {
-                    rank[i] += l.span;
-                    x = l.fwd;
-                } else {
+                let l = self.lv(p, i);
+                if !self.leads_before(l, score, member) {
                     break;
                 }
+                rank[i] += l.n;
+                p = l.link;
             }
-            update[i] = x;
+            update[i] = p;
         }
-        let level = random_level(&mut rand::thread_rng());
-        if level > self.level {
-            for i in self.level..level {
+        if height > self.level {
+            for i in self.level..height {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.lv_mut(HEAD, i).span = self.len as u32;
+                self.lv_mut(HEAD, i).n = self.len as u32;
             }
-            self.level = level;
+            self.level = height;
         }
-        let node = Node {
-            member,
-            score,
-            back: if update[0] == HEAD { NIL } else { update[0] },
-            levels: vec![Level { fwd: NIL, span: 0 }; level].into_boxed_slice(),
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        for (i, &u) in update.iter().enumerate().take(level) {
+        for (i, &u) in update.iter().enumerate().take(height) {
             let ul = self.lv(u, i);
-            *self.lv_mut(id, i) = Level {
-                fwd: ul.fwd,
-                span: ul.span - (rank[0] - rank[i]),
+            *self.lv_mut(x, i) = Slot {
+                link: ul.link,
+                n: ul.n - (rank[0] - rank[i]),
+                score: ul.score,
             };
-            *self.lv_mut(u, i) = Level {
-                fwd: id,
-                span: rank[0] - rank[i] + 1,
+            *self.lv_mut(u, i) = Slot {
+                link: x,
+                n: rank[0] - rank[i] + 1,
+                score,
             };
         }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
-            self.lv_mut(u, i).span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(height) {
+            self.lv_mut(u, i).n += 1;
         }
-        let next = self.lv(id, 0).fwd;
+        self.slots[x as usize].link = if update[0] == HEAD { NIL } else { update[0] };
+        let next = self.lv(x, 0).link;
         if next != NIL {
-            self.nodes[next as usize].back = id;
+            self.slots[next as usize].link = x;
         } else {
-            self.tail = id;
+            self.tail = x;
         }
         self.len += 1;
     }
 
-    /// The last node of every level that sorts before (score, member).
-    fn path_to(&self, member: &[u8], score: f64) -> [u32; MAX_LEVEL] {
+    /// The node of (score, member), when present, and the last node of
+    /// every level that sorts before it.
+    fn find(&self, member: &[u8], score: f64) -> Option<(u32, [u32; MAX_LEVEL])> {
         let mut update = [HEAD; MAX_LEVEL];
-        let mut x = HEAD;
+        let mut p = HEAD;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.lv(x, i);
-                if l.fwd != NIL && {
-                    let f = self.node(l.fwd);
-                    before(f.score, &f.member, score, member)
-                } {
-                    x = l.fwd;
-                } else {
+                let l = self.lv(p, i);
+                if !self.leads_before(l, score, member) {
                     break;
                 }
+                p = l.link;
             }
-            update[i] = x;
+            update[i] = p;
         }
-        update
+        let x = self.lv(p, 0).link;
+        (x != NIL && self.hdr(x).score == score && self.member(x) == member).then_some((x, update))
     }
 
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Box<[u8]> {
+    /// zslDeleteNode: takes node `x` out of the list (it stays allocated).
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
         for (i, &u) in update.iter().enumerate().take(self.level) {
             let ul = self.lv(u, i);
-            if ul.fwd == x {
+            if ul.link == x {
                 let xl = self.lv(x, i);
-                *self.lv_mut(u, i) = Level {
-                    fwd: xl.fwd,
-                    span: ul.span + xl.span - 1,
+                *self.lv_mut(u, i) = Slot {
+                    link: xl.link,
+                    n: ul.n + xl.n - 1,
+                    score: xl.score,
                 };
             } else {
-                self.lv_mut(u, i).span -= 1;
+                self.lv_mut(u, i).n -= 1;
             }
         }
-        let (next, back) = (self.lv(x, 0).fwd, self.node(x).back);
+        let (next, back) = (self.lv(x, 0).link, self.hdr(x).link);
         if next != NIL {
-            self.nodes[next as usize].back = back;
+            self.slots[next as usize].link = back;
         } else {
             self.tail = back;
         }
-        while self.level > 1 && self.lv(HEAD, self.level - 1).fwd == NIL {
+        while self.level > 1 && self.lv(HEAD, self.level - 1).link == NIL {
             self.level -= 1;
         }
         self.len -= 1;
-        self.free.push(x);
-        let n = &mut self.nodes[x as usize];
-        n.levels = Box::default();
-        std::mem::take(&mut n.member)
     }
 
-    /// Unlinks the node of (score, member); returns its member bytes.
-    fn unlink_member(&mut self, member: &[u8], score: f64) -> Option<Box<[u8]>> {
-        let update = self.path_to(member, score);
-        let x = self.lv(update[0], 0).fwd;
-        if x == NIL || self.node(x).score != score || &*self.node(x).member != member {
-            return None;
-        }
-        Some(self.unlink(x, &update))
-    }
-
+    /// zslUpdateScore: the node stays in place when its neighbours still
+    /// bracket the new score, else it is relinked.
     fn update(&mut self, member: &[u8], old: f64, new: f64) {
         if let Some(e) = self.dict.get_mut(member, hash_key(member)) {
             e.set_int_in_place(new.to_bits() as i64);
         }
-        if let Some(m) = self.unlink_member(member, old) {
-            self.link(m, new);
+        let Some((x, update)) = self.find(member, old) else {
+            return;
+        };
+        let (back, next) = (self.hdr(x).link, self.lv(x, 0));
+        let stays = (back == NIL || before(self.hdr(back).score, self.member(back), new, member))
+            && (next.link == NIL || before(new, member, next.score, self.member(next.link)));
+        if stays {
+            self.slots[x as usize].score = new;
+            for (i, &u) in update.iter().enumerate().take(self.height(x)) {
+                self.lv_mut(u, i).score = new;
+            }
+        } else {
+            self.unlink(x, &update);
+            self.slots[x as usize].score = new;
+            self.link(x);
         }
     }
 
@@ -895,7 +961,10 @@ impl Skip {
         let Some(e) = self.dict.remove(member, hash_key(member)) else {
             return false;
         };
-        self.unlink_member(member, entry_score(&e));
+        if let Some((x, update)) = self.find(member, entry_score(&e)) {
+            self.unlink(x, &update);
+            self.release(x);
+        }
         true
     }
 
@@ -907,15 +976,11 @@ impl Skip {
         for i in (0..self.level).rev() {
             loop {
                 let l = self.lv(x, i);
-                if l.fwd != NIL && {
-                    let f = self.node(l.fwd);
-                    pred(&f.member, f.score)
-                } {
-                    rank += l.span as usize;
-                    x = l.fwd;
-                } else {
+                if l.link == NIL || !pred(self.member(l.link), l.score) {
                     break;
                 }
+                rank += l.n as usize;
+                x = l.link;
             }
         }
         rank
@@ -938,9 +1003,9 @@ impl Skip {
         for i in (0..self.level).rev() {
             loop {
                 let l = self.lv(x, i);
-                if l.fwd != NIL && traversed + l.span as usize <= target {
-                    traversed += l.span as usize;
-                    x = l.fwd;
+                if l.link != NIL && traversed + l.n as usize <= target {
+                    traversed += l.n as usize;
+                    x = l.link;
                 } else {
                     break;
                 }
@@ -959,22 +1024,23 @@ impl Skip {
         for i in (0..self.level).rev() {
             loop {
                 let l = self.lv(x, i);
-                if l.fwd != NIL && traversed + (l.span as usize) <= start {
-                    traversed += l.span as usize;
-                    x = l.fwd;
+                if l.link != NIL && traversed + (l.n as usize) <= start {
+                    traversed += l.n as usize;
+                    x = l.link;
                 } else {
                     break;
                 }
             }
             update[i] = x;
         }
-        let mut x = self.lv(x, 0).fwd;
+        let mut x = self.lv(x, 0).link;
         for _ in start..end {
             if x == NIL {
                 break;
             }
-            let next = self.lv(x, 0).fwd;
-            let member = self.unlink(x, &update);
+            let next = self.lv(x, 0).link;
+            self.unlink(x, &update);
+            let member = self.release(x);
             self.dict.remove(&member, hash_key(&member));
             x = next;
         }
