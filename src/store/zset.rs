@@ -1060,9 +1060,34 @@ mod tests {
         value: 64,
     };
 
+    /// Every level's span and cached forward score agree with the list.
+    fn check_links(s: &Skip) {
+        let mut rank = std::collections::HashMap::from([(HEAD, 0u32)]);
+        let (mut x, mut r) = (s.first(), 1);
+        while x != NIL {
+            rank.insert(x, r);
+            (x, r) = (s.lv(x, 0).link, r + 1);
+        }
+        for i in 0..s.level {
+            let mut x = HEAD;
+            loop {
+                let l = s.lv(x, i);
+                if l.link == NIL {
+                    break;
+                }
+                assert_eq!(l.score.to_bits(), s.hdr(l.link).score.to_bits());
+                assert_eq!(rank[&x] + l.n, rank[&l.link]);
+                x = l.link;
+            }
+        }
+    }
+
     fn check(z: &ZSet, model: &std::collections::BTreeMap<Vec<u8>, f64>) {
         let mut sorted: Vec<(Vec<u8>, f64)> = model.iter().map(|(m, s)| (m.clone(), *s)).collect();
         sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        if let Repr::Skip(s) = &z.repr {
+            check_links(s);
+        }
         let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
         assert_eq!(got, sorted);
         assert_eq!(z.len(), sorted.len());
@@ -1105,6 +1130,32 @@ mod tests {
             assert_eq!(z.remove_ranks(1, 4), 3);
             assert_eq!(z.len(), n - 3);
         }
+    }
+
+    #[test]
+    fn skiplist_score_updates_in_place_and_relinked() {
+        let mut z = ZSet::new();
+        let mut model = std::collections::BTreeMap::new();
+        for i in 0..300u32 {
+            let m = format!("m{i:03}").into_bytes();
+            z.insert(&m, f64::from(i * 10), TINY);
+            model.insert(m, f64::from(i * 10));
+        }
+        let mut rng = rand::thread_rng();
+        for _ in 0..2000 {
+            let i = rng.gen_range(0..300);
+            let m = format!("m{i:03}").into_bytes();
+            let old = model[&m];
+            // Mostly a nudge that keeps the node between its neighbours.
+            let new = if rng.gen_bool(0.7) {
+                old + 1.0
+            } else {
+                f64::from(rng.gen_range(0..4000))
+            };
+            z.update(&m, old, new);
+            model.insert(m, new);
+        }
+        check(&z, &model);
     }
 
     #[test]
