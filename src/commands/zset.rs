@@ -157,7 +157,7 @@ fn add_one(
                 return Ok(None);
             }
             if new != cur {
-                z.update(member, cur, new);
+                z.update(member, new);
                 counts.1 += 1;
             }
             Ok(Some(new))

@@ -220,13 +220,13 @@ impl ZSet {
     }
 
     /// Changes the score of a present member.
-    pub fn update(&mut self, member: &[u8], old: f64, new: f64) {
+    pub fn update(&mut self, member: &[u8], new: f64) {
         match &mut self.repr {
             Repr::Pack(p) => {
                 p.remove(member);
                 p.insert(member, new);
             }
-            Repr::Skip(s) => s.update(member, old, new),
+            Repr::Skip(s) => s.update(member, new),
         }
     }
 
@@ -409,7 +409,7 @@ impl ZSet {
                 loop {
                     cursor = s.dict.scan_bucket(cursor, |e| {
                         found += 1;
-                        f(e.key(), entry_score(e));
+                        f(e.key(), s.hdr(node_of(e)).score);
                     });
                     budget = budget.saturating_sub(1);
                     if cursor == 0 || budget == 0 || found >= count {
@@ -689,10 +689,11 @@ struct Skip {
     dict: Dict,
 }
 
-fn entry_score(e: &Entry) -> f64 {
+/// The node a member's table entry points to (only nodes are stored).
+fn node_of(e: &Entry) -> u32 {
     match e.value() {
-        ValueRef::Int(bits) => f64::from_bits(bits as u64),
-        _ => 0.0,
+        ValueRef::Int(x) => x as u32,
+        _ => HEAD,
     }
 }
 
@@ -757,7 +758,8 @@ impl Skip {
     }
 
     fn score(&self, member: &[u8]) -> Option<f64> {
-        self.dict.get(member, hash_key(member)).map(entry_score)
+        let e = self.dict.get(member, hash_key(member))?;
+        Some(self.hdr(node_of(e)).score)
     }
 
     fn walk_from(&self, start: u32, rev: bool) -> impl Iterator<Item = (&[u8], f64)> + '_ {
@@ -826,11 +828,11 @@ impl Skip {
     }
 
     fn insert(&mut self, member: &[u8], score: f64) {
+        let x = self.alloc(member.into(), score, random_level(&mut rand::thread_rng()));
         self.dict.insert_new(
-            Entry::new(member, NewValue::Int(score.to_bits() as i64), None, 0),
+            Entry::new(member, NewValue::Int(i64::from(x)), None, 0),
             hash_key(member),
         );
-        let x = self.alloc(member.into(), score, random_level(&mut rand::thread_rng()));
         self.link(x);
     }
 
@@ -887,23 +889,23 @@ impl Skip {
         self.len += 1;
     }
 
-    /// The node of (score, member), when present, and the last node of
-    /// every level that sorts before it.
-    fn find(&self, member: &[u8], score: f64) -> Option<(u32, [u32; MAX_LEVEL])> {
+    /// The last node of every level before node `x`; knowing `x` spares
+    /// comparing its member at each of its levels.
+    fn path_to(&self, x: u32, member: &[u8]) -> [u32; MAX_LEVEL] {
+        let score = self.hdr(x).score;
         let mut update = [HEAD; MAX_LEVEL];
         let mut p = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let l = self.lv(p, i);
-                if !self.leads_before(l, score, member) {
+                if l.link == x || !self.leads_before(l, score, member) {
                     break;
                 }
                 p = l.link;
             }
             update[i] = p;
         }
-        let x = self.lv(p, 0).link;
-        (x != NIL && self.hdr(x).score == score && self.member(x) == member).then_some((x, update))
+        update
     }
 
     /// zslDeleteNode: takes node `x` out of the list (it stays allocated).
@@ -933,15 +935,18 @@ impl Skip {
         self.len -= 1;
     }
 
+    /// The node of a member, from its table entry.
+    fn node(&self, member: &[u8]) -> Option<u32> {
+        self.dict.get(member, hash_key(member)).map(node_of)
+    }
+
     /// zslUpdateScore: the node stays in place when its neighbours still
     /// bracket the new score, else it is relinked.
-    fn update(&mut self, member: &[u8], old: f64, new: f64) {
-        if let Some(e) = self.dict.get_mut(member, hash_key(member)) {
-            e.set_int_in_place(new.to_bits() as i64);
-        }
-        let Some((x, update)) = self.find(member, old) else {
+    fn update(&mut self, member: &[u8], new: f64) {
+        let Some(x) = self.node(member) else {
             return;
         };
+        let update = self.path_to(x, member);
         let (back, next) = (self.hdr(x).link, self.lv(x, 0));
         let stays = (back == NIL || before(self.hdr(back).score, self.member(back), new, member))
             && (next.link == NIL || before(new, member, next.score, self.member(next.link)));
@@ -961,10 +966,10 @@ impl Skip {
         let Some(e) = self.dict.remove(member, hash_key(member)) else {
             return false;
         };
-        if let Some((x, update)) = self.find(member, entry_score(&e)) {
-            self.unlink(x, &update);
-            self.release(x);
-        }
+        let x = node_of(&e);
+        let update = self.path_to(x, member);
+        self.unlink(x, &update);
+        self.release(x);
         true
     }
 
@@ -1112,8 +1117,8 @@ mod tests {
                         z.insert(&m, s, limits);
                         model.insert(m, s);
                     }
-                    (Some(old), 0) => {
-                        z.update(&m, old, s);
+                    (Some(_), 0) => {
+                        z.update(&m, s);
                         model.insert(m, s);
                     }
                     (Some(_), _) => {
@@ -1152,7 +1157,7 @@ mod tests {
             } else {
                 f64::from(rng.gen_range(0..4000))
             };
-            z.update(&m, old, new);
+            z.update(&m, new);
             model.insert(m, new);
         }
         check(&z, &model);
