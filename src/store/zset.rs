@@ -3,10 +3,10 @@
 //! score (integers in one to three bytes, other doubles in nine), a length
 //! varint and the member bytes, scanned linearly. Past the configured
 //! thresholds the set becomes a `skiplist`: Redis's skiplist with spans
-//! (rank, range and insertion in O(log n)), its nodes in an index arena, plus
-//! a member -> score table (a `Dict` of entry blocks holding the score's
-//! bits), which also gives ZSCAN Redis's cursor guarantee. Like Redis, a set
-//! never converts back.
+//! (rank, range and insertion in O(log n)), its nodes in one slab with their
+//! levels inline (each level caching the next node's score), plus a member ->
+//! node table (a `Dict` of entry blocks), which also gives ZSCAN Redis's
+//! cursor guarantee. Like Redis, a set never converts back.
 //!
 //! Range lookups follow Redis's own algorithms (first/last element in range,
 //! then a walk), so even a lex range over members that are not in lex order
