@@ -1,5 +1,5 @@
-//! LZF as Redis builds liblzf (`lzf_c.c`/`lzf_d.c` with its `lzfP.h`: a
-//! 2^16-slot hash table, `VERY_FAST`, `CHECK_INPUT`). The compressor makes
+//! LZF as Redis 7.0 builds liblzf 3.6 (`lzf_c.c`/`lzf_d.c` with its
+//! `lzfP.h`: a 2^16-slot hash table, `VERY_FAST`, `CHECK_INPUT`). The compressor makes
 //! the very bytes Redis makes, so a dump is byte-identical to Redis's.
 //!
 //! Redis leaves the hash table uninitialised (`INIT_HTAB 0`); that does not
@@ -29,9 +29,7 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         return None;
     }
     let mut htab = vec![0u32; HSIZE];
-    // One spare byte: liblzf may write the header of an empty run one past
-    // the limit just before it gives up (Redis allocates outlen+1 for it).
-    let mut out = vec![0u8; out_len + 1];
+    let mut out = vec![0u8; out_len];
     let mut ip = 0;
     let mut op = 1; // the header byte of the current literal run
     let mut lit = 0;
@@ -46,20 +44,17 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         htab[slot] = ip as u32;
         // Slot value 0 means "empty" as well as position 0: liblzf never
         // matches against the first byte either (`ref > in_data`).
-        if r > 0
-            && r < ip
-            && ip - r - 1 < MAX_OFF
-            && ip + 4 < in_len
-            && input[r..r + 3] == input[ip..ip + 3]
-        {
+        if r > 0 && r < ip && ip - r - 1 < MAX_OFF && input[r..r + 3] == input[ip..ip + 3] {
             let off = ip - r - 1;
             let maxlen = (in_len - ip - 2).min(MAX_REF);
+            // The run just ended is dropped when empty; then up to 3 bytes
+            // of reference and the next run's header must fit.
+            if op - usize::from(lit == 0) + 3 + 1 >= out_len {
+                return None;
+            }
             out[op - lit - 1] = (lit as u8).wrapping_sub(1);
             if lit == 0 {
                 op -= 1;
-            }
-            if op + 3 + 1 >= out_len {
-                return None;
             }
             // liblzf first compares 16 bytes unchecked against `maxlen`
             // (safe: maxlen > 16), which can make a match end past it.

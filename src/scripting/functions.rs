@@ -2,7 +2,7 @@
 //! header), each registering functions with redis.register_function, called
 //! with FCALL/FCALL_RO. They live in the same Lua state as EVAL scripts.
 
-use super::{Engine, State, Target};
+use super::{Engine, Shebang, State, Target};
 use crate::commands::Ctx;
 use crate::persistence::rdb;
 use crate::protocol::Reply;
@@ -53,30 +53,44 @@ fn valid_name(name: &[u8]) -> bool {
 
 const BAD_NAME: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
-/// Parses the `#!lua name=<lib>` header; returns the library name.
+/// Parses the `#!lua name=<lib>` header (Redis's
+/// `functionExtractLibMetaData`, then the name and engine checks, in
+/// Redis's order); returns the library name.
 fn parse_header(code: &[u8]) -> Result<String, String> {
-    if !code.starts_with(b"#!") {
-        return Err("ERR Missing library metadata".into());
-    }
-    let end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
-    let header = String::from_utf8_lossy(&code[2..end]);
-    let mut parts = header.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
-    if !engine.eq_ignore_ascii_case("lua") {
-        return Err(format!("ERR Engine '{engine}' not found"));
-    }
+    let words = match super::shebang(code) {
+        Shebang::Absent => return Err("ERR Missing library metadata".into()),
+        Shebang::Unterminated | Shebang::Unparsable => {
+            return Err("ERR Invalid library metadata".into())
+        }
+        Shebang::Words(w) => w,
+    };
     let mut name = None;
-    for p in parts {
-        match p.strip_prefix("name=") {
-            Some(n) => name = Some(n.to_string()),
-            None => return Err(format!("ERR Invalid metadata value given: {p}")),
+    for w in &words[1..] {
+        match w.get(..5) {
+            Some(p) if p.eq_ignore_ascii_case(b"name=") => {
+                if name.is_some() {
+                    return Err(
+                        "ERR Invalid metadata value, name argument was given multiple times".into(),
+                    );
+                }
+                name = Some(&w[5..]);
+            }
+            _ => {
+                let w = String::from_utf8_lossy(w);
+                return Err(format!("ERR Invalid metadata value given: {w}"));
+            }
         }
     }
     let name = name.ok_or("ERR Library name was not given")?;
-    if !valid_name(name.as_bytes()) {
+    if !valid_name(name) {
         return Err(BAD_NAME.into());
     }
-    Ok(name)
+    let engine = words[0].get(2..).unwrap_or_default();
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        let engine = String::from_utf8_lossy(engine);
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    Ok(String::from_utf8_lossy(name).into_owned())
 }
 
 /// A function's name, callback, flags and description.

@@ -586,6 +586,35 @@ impl State {
     }
 }
 
+/// The `#!` line of a script or library, split into words as Redis does.
+pub(crate) enum Shebang {
+    /// The code does not start with `#!`.
+    Absent,
+    /// No newline ends the `#!` line.
+    Unterminated,
+    /// Unbalanced quotes.
+    Unparsable,
+    /// The words; the first is `#!` and the engine.
+    Words(Vec<Vec<u8>>),
+}
+
+/// Splits the `#!` line with `sdssplitargs`. Redis reads the code as a C
+/// string here, so it ends at the first NUL byte.
+pub(crate) fn shebang(code: &[u8]) -> Shebang {
+    let code = &code[..code.iter().position(|&c| c == 0).unwrap_or(code.len())];
+    if !code.starts_with(b"#!") {
+        return Shebang::Absent;
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Shebang::Unterminated;
+    };
+    let mut words = Vec::new();
+    match crate::protocol::split_args(&code[..end], &mut words) {
+        Some(()) if !words.is_empty() => Shebang::Words(words),
+        _ => Shebang::Unparsable,
+    }
+}
+
 /// A Lua array of the given strings (KEYS, ARGV).
 fn string_table<'l>(lua: &'l Lua, items: &[&[u8]]) -> mlua::Result<Table<'l>> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
