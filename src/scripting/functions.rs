@@ -135,17 +135,31 @@ fn register_args<'l>(args: MultiValue<'l>) -> Result<Registration<'l>, String> {
     Ok((name, callback, flags, description))
 }
 
+/// The bit of a script flag (case-sensitive, as in Redis).
+pub(super) fn flag_bit(name: &[u8]) -> Option<u32> {
+    let pos = FLAGS.iter().position(|f| f.as_bytes() == name)?;
+    Some(1 << pos)
+}
+
+/// What `scriptPrepareForRun` checks of a function's or a flagged EVAL
+/// script's flags before it runs; Ok says whether it runs read-only (no
+/// writes allowed inside). Without replication, cluster or an OOM state
+/// only `no-writes` matters here.
+pub(super) fn check_run_flags(flags: u32, read_only: bool) -> Result<bool, &'static str> {
+    let no_writes = flags & NO_WRITES != 0;
+    if read_only && !no_writes {
+        return Err("ERR Can not execute a script with write flag using *_ro command.");
+    }
+    Ok(read_only || no_writes)
+}
+
 fn parse_flags(t: &Table) -> Result<u32, String> {
     let mut flags = 0;
     for v in t.clone().sequence_values::<Value>() {
         let Ok(Value::String(s)) = v else {
             return Err("ERR unknown flag given".into());
         };
-        let pos = FLAGS
-            .iter()
-            .position(|f| f.as_bytes() == s.as_bytes())
-            .ok_or("ERR unknown flag given")?;
-        flags |= 1 << pos;
+        flags |= flag_bit(s.as_bytes()).ok_or("ERR unknown flag given")?;
     }
     Ok(flags)
 }
@@ -438,12 +452,10 @@ impl Engine {
         let Some(func) = st.functions.functions.get(&name.to_ascii_lowercase()) else {
             return ctx.out.err("Function not found");
         };
-        let no_writes = func.flags & NO_WRITES != 0;
-        if read_only && !no_writes {
-            return ctx
-                .out
-                .err("Can not execute a script with write flag using *_ro command.");
-        }
+        let read_only = match check_run_flags(func.flags, read_only) {
+            Ok(r) => r,
+            Err(e) => return ctx.out.error(e),
+        };
         let lua = &st.lua;
         let res = (|| -> mlua::Result<()> {
             let f: Function = lua.registry_value(&func.key)?;
@@ -455,7 +467,7 @@ impl Engine {
                     super::string_table(lua, args)?,
                 )),
             };
-            self.run(&st, ctx, store, target, read_only || no_writes)
+            self.run(&st, ctx, store, target, read_only)
         })();
         if let Err(e) = res {
             ctx.out.err(&format!("Error running script: {e}"));
