@@ -227,3 +227,8 @@ fn random_sort() {
 fn scenarios_scripting() {
     family("scripting");
 }
+
+#[test]
+fn scenarios_function_dump() {
+    family("function_dump");
+}

@@ -7,18 +7,6 @@ mod common;
 
 use redis::Connection;
 
-/// The reference Redis for the copy tests (`RUSSET_REFERENCE_SERVER`, else
-/// /usr/bin/redis-server).
-fn redis_server() -> common::Server {
-    let bin = std::env::var("RUSSET_REFERENCE_SERVER")
-        .unwrap_or_else(|_| "/usr/bin/redis-server".to_string());
-    assert!(
-        std::path::Path::new(&bin).is_file(),
-        "{bin} not found: install redis-server (apt-get install redis-server)"
-    );
-    common::start_reference(&bin, &[])
-}
-
 /// Adds elements `prefix0..prefixN` in pipelined batches.
 fn add_range(con: &mut Connection, key: &str, prefix: &str, range: std::ops::Range<u64>) {
     let ids: Vec<u64> = range.collect();
@@ -62,7 +50,7 @@ fn set_raw(con: &mut Connection, key: &str, value: &[u8]) {
 
 #[test]
 fn sketches_copied_between_redis_and_russet_count_the_same() {
-    let reference = redis_server();
+    let reference = common::start_redis();
     let ours = common::start();
     let (mut r, mut o) = (reference.con(), ours.con());
     // A sparse and a dense sketch built by each server.

@@ -6,6 +6,7 @@
 
 use super::server::{help, subcommand_syntax_error};
 use super::Ctx;
+use crate::scripting::functions::RestorePolicy;
 use crate::store::Store;
 use crate::util::eq_ignore_case;
 
@@ -153,6 +154,31 @@ pub fn function_load(ctx: &mut Ctx, _: &mut Store) {
     }
     match ctx.srv.scripts.function_load(code, replace) {
         Ok(name) => ctx.out.bulk(name.as_bytes()),
+        Err(e) => ctx.out.error(&e),
+    }
+}
+
+pub fn function_dump(ctx: &mut Ctx, _: &mut Store) {
+    let payload = ctx.srv.scripts.function_dump();
+    ctx.out.bulk(&payload);
+}
+
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+pub fn function_restore(ctx: &mut Ctx, _: &mut Store) {
+    let policy = match ctx.args.get(3) {
+        _ if ctx.args.len() > 4 => return subcommand_syntax_error(ctx, "FUNCTION"),
+        None => RestorePolicy::Append,
+        Some(p) if eq_ignore_case(p, "append") => RestorePolicy::Append,
+        Some(p) if eq_ignore_case(p, "replace") => RestorePolicy::Replace,
+        Some(p) if eq_ignore_case(p, "flush") => RestorePolicy::Flush,
+        Some(_) => {
+            return ctx.out.err(
+                "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            )
+        }
+    };
+    match ctx.srv.scripts.function_restore(ctx.args[2], policy) {
+        Ok(()) => ctx.out.ok(),
         Err(e) => ctx.out.error(&e),
     }
 }

@@ -1337,6 +1337,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 scripting::function_delete
             ),
             cmd!(
+                "dump",
+                2,
+                f::NOSCRIPT,
+                [0, 0, 0],
+                acl::SLOW | acl::SCRIPTING,
+                scripting::function_dump
+            ),
+            cmd!(
                 "flush",
                 -2,
                 f::WRITE | f::NOSCRIPT,
@@ -1375,6 +1383,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 [0, 0, 0],
                 acl::WRITE | acl::SLOW | acl::SCRIPTING,
                 scripting::function_load
+            ),
+            cmd!(
+                "restore",
+                -3,
+                f::WRITE | f::DENYOOM | f::NOSCRIPT,
+                [0, 0, 0],
+                acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                scripting::function_restore
             ),
             cmd!(
                 "stats",

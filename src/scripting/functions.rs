@@ -2,11 +2,12 @@
 //! header), each registering functions with redis.register_function, called
 //! with FCALL/FCALL_RO. They live in the same Lua state as EVAL scripts.
 
-use super::{Engine, State, Target};
+use super::{Engine, Shebang, State, Target};
 use crate::commands::Ctx;
+use crate::persistence::rdb;
 use crate::protocol::Reply;
 use crate::store::Store;
-use mlua::{Function, MultiValue, RegistryKey, Table, Value};
+use mlua::{Function, Lua, MultiValue, RegistryKey, Table, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
@@ -52,30 +53,44 @@ fn valid_name(name: &[u8]) -> bool {
 
 const BAD_NAME: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
-/// Parses the `#!lua name=<lib>` header; returns the library name.
+/// Parses the `#!lua name=<lib>` header (Redis's
+/// `functionExtractLibMetaData`, then the name and engine checks, in
+/// Redis's order); returns the library name.
 fn parse_header(code: &[u8]) -> Result<String, String> {
-    if !code.starts_with(b"#!") {
-        return Err("ERR Missing library metadata".into());
-    }
-    let end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
-    let header = String::from_utf8_lossy(&code[2..end]);
-    let mut parts = header.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
-    if !engine.eq_ignore_ascii_case("lua") {
-        return Err(format!("ERR Engine '{engine}' not found"));
-    }
+    let words = match super::shebang(code) {
+        Shebang::Absent => return Err("ERR Missing library metadata".into()),
+        Shebang::Unterminated | Shebang::Unparsable => {
+            return Err("ERR Invalid library metadata".into())
+        }
+        Shebang::Words(w) => w,
+    };
     let mut name = None;
-    for p in parts {
-        match p.strip_prefix("name=") {
-            Some(n) => name = Some(n.to_string()),
-            None => return Err(format!("ERR Invalid metadata value given: {p}")),
+    for w in &words[1..] {
+        match w.get(..5) {
+            Some(p) if p.eq_ignore_ascii_case(b"name=") => {
+                if name.is_some() {
+                    return Err(
+                        "ERR Invalid metadata value, name argument was given multiple times".into(),
+                    );
+                }
+                name = Some(&w[5..]);
+            }
+            _ => {
+                let w = String::from_utf8_lossy(w);
+                return Err(format!("ERR Invalid metadata value given: {w}"));
+            }
         }
     }
     let name = name.ok_or("ERR Library name was not given")?;
-    if !valid_name(name.as_bytes()) {
+    if !valid_name(name) {
         return Err(BAD_NAME.into());
     }
-    Ok(name)
+    let engine = words[0].get(2..).unwrap_or_default();
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        let engine = String::from_utf8_lossy(engine);
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    Ok(String::from_utf8_lossy(name).into_owned())
 }
 
 /// A function's name, callback, flags and description.
@@ -120,99 +135,244 @@ fn register_args<'l>(args: MultiValue<'l>) -> Result<Registration<'l>, String> {
     Ok((name, callback, flags, description))
 }
 
+/// The bit of a script flag (case-sensitive, as in Redis).
+pub(super) fn flag_bit(name: &[u8]) -> Option<u32> {
+    let pos = FLAGS.iter().position(|f| f.as_bytes() == name)?;
+    Some(1 << pos)
+}
+
+/// What `scriptPrepareForRun` checks of a function's or a flagged EVAL
+/// script's flags before it runs; Ok says whether it runs read-only (no
+/// writes allowed inside). Without replication, cluster or an OOM state
+/// only `no-writes` matters here.
+pub(super) fn check_run_flags(flags: u32, read_only: bool) -> Result<bool, &'static str> {
+    let no_writes = flags & NO_WRITES != 0;
+    if read_only && !no_writes {
+        return Err("ERR Can not execute a script with write flag using *_ro command.");
+    }
+    Ok(read_only || no_writes)
+}
+
 fn parse_flags(t: &Table) -> Result<u32, String> {
     let mut flags = 0;
     for v in t.clone().sequence_values::<Value>() {
         let Ok(Value::String(s)) = v else {
             return Err("ERR unknown flag given".into());
         };
-        let pos = FLAGS
-            .iter()
-            .position(|f| f.as_bytes() == s.as_bytes())
-            .ok_or("ERR unknown flag given")?;
-        flags |= 1 << pos;
+        flags |= flag_bit(s.as_bytes()).ok_or("ERR unknown flag given")?;
     }
     Ok(flags)
+}
+
+/// What FUNCTION RESTORE does with the libraries already loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RestorePolicy {
+    /// Replace them all with the payload's.
+    Flush,
+    /// Add the payload's; a library of the same name is an error.
+    Append,
+    /// Add the payload's, replacing libraries of the same name.
+    Replace,
+}
+
+/// A library taken out of a registry with its functions (in the library's
+/// order), to be put back or dropped. Dropping frees the Lua callbacks
+/// (mlua releases a dropped `RegistryKey`'s slot on its next registry use).
+struct Detached {
+    name: String,
+    library: Library,
+    functions: Vec<Func>,
+}
+
+impl Registry {
+    fn detach(&mut self, name: &str) -> Option<Detached> {
+        let library = self.libraries.remove(name)?;
+        let functions = library
+            .functions
+            .iter()
+            .filter_map(|f| self.functions.remove(&f.to_ascii_lowercase()))
+            .collect();
+        Some(Detached {
+            name: name.to_string(),
+            library,
+            functions,
+        })
+    }
+
+    fn attach(&mut self, d: Detached) {
+        for (name, f) in d.library.functions.iter().zip(d.functions) {
+            self.functions.insert(name.to_ascii_lowercase(), f);
+        }
+        self.libraries.insert(d.name, d.library);
+    }
+
+    /// Loads a library into this registry (Redis's
+    /// `functionsCreateWithLibraryCtx`): returns its name. On error the
+    /// registry is left as it was.
+    fn create(
+        &mut self,
+        lua: &Lua,
+        hidden: &RegistryKey,
+        code: &[u8],
+        replace: bool,
+    ) -> Result<String, String> {
+        let name = parse_header(code)?;
+        if self.libraries.contains_key(&name) && !replace {
+            return Err(format!("ERR Library '{name}' already exists"));
+        }
+        // The old version's functions may be redefined by the new one.
+        let old = self.detach(&name);
+        let loaded = load_library(lua, hidden, code).and_then(|registered| {
+            if registered.is_empty() {
+                return Err("ERR No functions registered".into());
+            }
+            match registered
+                .iter()
+                .find(|r| self.functions.contains_key(&r.name.to_ascii_lowercase()))
+            {
+                Some(r) => Err(format!("ERR Function {} already exists", r.name)),
+                None => Ok(registered),
+            }
+        });
+        let registered = match loaded {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(old) = old {
+                    self.attach(old);
+                }
+                return Err(e);
+            }
+        };
+        let (names, functions) = registered
+            .into_iter()
+            .map(|r| {
+                let f = Func {
+                    key: r.key,
+                    flags: r.flags,
+                    description: r.description,
+                };
+                (r.name, f)
+            })
+            .unzip();
+        self.attach(Detached {
+            name: name.clone(),
+            library: Library {
+                code: code.to_vec(),
+                functions: names,
+            },
+            functions,
+        });
+        Ok(name)
+    }
+
+    /// Moves every library of `src` into this registry, all or none
+    /// (Redis's `libraryJoin`).
+    fn join(&mut self, mut src: Registry, replace: bool) -> Result<(), String> {
+        let mut replaced = Vec::new();
+        let mut error = None;
+        for name in src.libraries.keys() {
+            if self.libraries.contains_key(name) {
+                if !replace {
+                    error = Some(format!("ERR Library {name} already exists"));
+                    break;
+                }
+                replaced.extend(self.detach(name));
+            }
+        }
+        if error.is_none() {
+            error = src
+                .libraries
+                .values()
+                .flat_map(|l| &l.functions)
+                .find(|f| self.functions.contains_key(&f.to_ascii_lowercase()))
+                .map(|f| format!("ERR Function {f} already exists"));
+        }
+        if let Some(e) = error {
+            for d in replaced {
+                self.attach(d);
+            }
+            return Err(e);
+        }
+        let names: Vec<String> = src.libraries.keys().cloned().collect();
+        for name in names {
+            if let Some(d) = src.detach(&name) {
+                self.attach(d);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Engine {
     /// FUNCTION LOAD: returns the library name.
     pub fn function_load(&self, code: &[u8], replace: bool) -> Result<String, String> {
-        let name = parse_header(code)?;
         let mut st = self.state.lock();
-        if st.functions.libraries.contains_key(&name) && !replace {
-            return Err(format!("ERR Library '{name}' already exists"));
-        }
-        let registered = st.load_library(code)?;
-        if registered.is_empty() {
-            return Err("ERR No functions registered".into());
-        }
-        let reg = &mut st.functions;
-        for r in &registered {
-            if reg.functions.contains_key(&r.name.to_ascii_lowercase())
-                && !reg
-                    .libraries
-                    .get(&name)
-                    .is_some_and(|l| l.functions.iter().any(|f| f.eq_ignore_ascii_case(&r.name)))
-            {
-                return Err(format!("ERR Function {} already exists", r.name));
-            }
-        }
-        let mut old = Vec::new();
-        if let Some(lib) = reg.libraries.remove(&name) {
-            for f in lib.functions {
-                old.extend(reg.functions.remove(&f.to_ascii_lowercase()).map(|f| f.key));
-            }
-        }
-        let mut names = Vec::new();
-        for r in registered {
-            names.push(r.name.clone());
-            reg.functions.insert(
-                r.name.to_ascii_lowercase(),
-                Func {
-                    key: r.key,
-                    flags: r.flags,
-                    description: r.description,
-                },
-            );
-        }
-        reg.libraries.insert(
-            name.clone(),
-            Library {
-                code: code.to_vec(),
-                functions: names,
-            },
-        );
-        for k in old {
-            let _ = st.lua.remove_registry_value(k);
-        }
+        let State {
+            lua,
+            hidden,
+            functions,
+            ..
+        } = &mut *st;
+        let name = functions.create(lua, hidden, code, replace)?;
         self.recount(&st);
         Ok(name)
     }
 
-    pub fn function_delete(&self, name: &[u8]) -> bool {
+    /// FUNCTION DUMP: every library in Redis's DUMP payload format.
+    pub fn function_dump(&self) -> Vec<u8> {
+        let st = self.state.lock();
+        let mut w = rdb::Writer::new();
+        for lib in st.functions.libraries.values() {
+            w.save_function(&lib.code);
+        }
+        w.into_dump_payload()
+    }
+
+    /// FUNCTION RESTORE: loads every library of a FUNCTION DUMP payload,
+    /// then merges them by `policy`; on any error nothing changes.
+    pub fn function_restore(&self, payload: &[u8], policy: RestorePolicy) -> Result<(), String> {
+        if rdb::verify_dump_payload(payload).is_none() {
+            return Err("ERR DUMP payload version or checksum are wrong".into());
+        }
         let mut st = self.state.lock();
-        let name = String::from_utf8_lossy(name).into_owned();
-        let State { lua, functions, .. } = &mut *st;
-        let Some(lib) = functions.libraries.remove(&name) else {
-            return false;
-        };
-        for f in lib.functions {
-            if let Some(f) = functions.functions.remove(&f.to_ascii_lowercase()) {
-                let _ = lua.remove_registry_value(f.key);
+        let State {
+            lua,
+            hidden,
+            functions,
+            ..
+        } = &mut *st;
+        let mut restored = Registry::default();
+        let mut r = rdb::Reader::new(payload);
+        while r.remaining() > rdb::DUMP_FOOTER_LEN {
+            let opcode = r.load_type().ok_or("ERR can not read data type")?;
+            if opcode != rdb::OPCODE_FUNCTION2 && opcode != rdb::OPCODE_FUNCTION_PRE_GA {
+                return Err("ERR given type is not a function".into());
             }
+            let code = r.load_function(opcode).map_err(|e| format!("ERR {e}"))?;
+            restored.create(lua, hidden, &code, false)?;
+        }
+        match policy {
+            RestorePolicy::Flush => *functions = restored,
+            RestorePolicy::Append => functions.join(restored, false)?,
+            RestorePolicy::Replace => functions.join(restored, true)?,
         }
         self.recount(&st);
-        true
+        Ok(())
+    }
+
+    pub fn function_delete(&self, name: &[u8]) -> bool {
+        let mut st = self.state.lock();
+        let found = st
+            .functions
+            .detach(&String::from_utf8_lossy(name))
+            .is_some();
+        self.recount(&st);
+        found
     }
 
     pub fn function_flush(&self) {
         let mut st = self.state.lock();
-        let State { lua, functions, .. } = &mut *st;
-        functions.libraries.clear();
-        for (_, f) in functions.functions.drain() {
-            let _ = lua.remove_registry_value(f.key);
-        }
+        st.functions = Registry::default();
         self.recount(&st);
     }
 
@@ -277,16 +437,6 @@ impl Engine {
         }
     }
 
-    /// The code of every library, for FUNCTION DUMP.
-    pub fn library_codes(&self) -> Vec<Vec<u8>> {
-        let st = self.state.lock();
-        st.functions
-            .libraries
-            .values()
-            .map(|l| l.code.clone())
-            .collect()
-    }
-
     /// FCALL / FCALL_RO.
     pub fn fcall(
         &self,
@@ -302,12 +452,10 @@ impl Engine {
         let Some(func) = st.functions.functions.get(&name.to_ascii_lowercase()) else {
             return ctx.out.err("Function not found");
         };
-        let no_writes = func.flags & NO_WRITES != 0;
-        if read_only && !no_writes {
-            return ctx
-                .out
-                .err("Can not execute a script with write flag using *_ro command.");
-        }
+        let read_only = match check_run_flags(func.flags, read_only) {
+            Ok(r) => r,
+            Err(e) => return ctx.out.error(e),
+        };
         let lua = &st.lua;
         let res = (|| -> mlua::Result<()> {
             let f: Function = lua.registry_value(&func.key)?;
@@ -319,7 +467,7 @@ impl Engine {
                     super::string_table(lua, args)?,
                 )),
             };
-            self.run(&st, ctx, store, target, read_only || no_writes)
+            self.run(&st, ctx, store, target, read_only)
         })();
         if let Err(e) = res {
             ctx.out.err(&format!("Error running script: {e}"));
@@ -327,71 +475,66 @@ impl Engine {
     }
 }
 
-impl State {
-    /// Compiles and runs a library's code, collecting what it registers.
-    fn load_library(&mut self, code: &[u8]) -> Result<Vec<Registered>, String> {
-        let lua = &self.lua;
-        // The header line is blanked, keeping line numbers as Redis reports them.
-        let header_end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
-        let mut body = code[header_end..].to_vec();
-        body.insert(0, b' ');
-        let hidden: Table = lua
-            .registry_value(&self.hidden)
-            .map_err(|e| format!("ERR {e}"))?;
-        let fenv: Table = hidden.raw_get("fenv").map_err(|e| format!("ERR {e}"))?;
-        let chunk = lua
-            .load(&body)
-            .set_name("@user_function")
-            .set_environment(fenv)
-            .into_function()
-            .map_err(|e| format!("ERR Error compiling function: {}", super::lua_message(&e)))?;
-        let registered: RefCell<Vec<Registered>> = RefCell::new(Vec::new());
-        let result = lua.scope(|scope| {
-            let register = scope.create_function(|lua, args: MultiValue| {
-                let err = |m: String| -> mlua::Result<Value> {
-                    let t = lua.create_table()?;
-                    t.raw_set("err", m)?;
-                    Ok(Value::Table(t))
-                };
-                let (name, f, flags, description) = match register_args(args) {
-                    Ok(v) => v,
-                    Err(m) => return err(m),
-                };
-                let name = String::from_utf8_lossy(&name).into_owned();
-                let mut reg = registered.borrow_mut();
-                if reg.iter().any(|r| r.name == name) {
-                    return err("ERR Function already exists in the library".into());
-                }
-                reg.push(Registered {
-                    name,
-                    key: lua.create_registry_value(f)?,
-                    flags,
-                    description,
-                });
-                Ok(Value::Nil)
-            })?;
-            hidden.raw_set("register", register)?;
-            hidden.raw_set("loading", true)?;
-            let runner: Function = hidden.raw_get("run")?;
-            let out = runner.call::<_, MultiValue>((chunk, 0));
-            hidden.raw_set("loading", false)?;
-            hidden.raw_set("register", Value::Nil)?;
-            out
-        });
-        let mut vals = result.map_err(|e| format!("ERR {e}"))?.into_iter();
-        if !matches!(vals.next(), Some(Value::Boolean(true))) {
-            let msg = match vals.next() {
-                Some(Value::Table(t)) => match t.raw_get::<_, Value>("err") {
-                    Ok(Value::String(s)) => s.to_string_lossy().into_owned(),
-                    _ => String::new(),
-                },
-                _ => String::new(),
+/// Compiles and runs a library's code, collecting what it registers.
+fn load_library(lua: &Lua, hidden: &RegistryKey, code: &[u8]) -> Result<Vec<Registered>, String> {
+    // The header line is blanked, keeping line numbers as Redis reports them.
+    let header_end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
+    let mut body = code[header_end..].to_vec();
+    body.insert(0, b' ');
+    let hidden: Table = lua.registry_value(hidden).map_err(|e| format!("ERR {e}"))?;
+    let fenv: Table = hidden.raw_get("fenv").map_err(|e| format!("ERR {e}"))?;
+    let chunk = lua
+        .load(&body)
+        .set_name("@user_function")
+        .set_environment(fenv)
+        .into_function()
+        .map_err(|e| format!("ERR Error compiling function: {}", super::lua_message(&e)))?;
+    let registered: RefCell<Vec<Registered>> = RefCell::new(Vec::new());
+    let result = lua.scope(|scope| {
+        let register = scope.create_function(|lua, args: MultiValue| {
+            let err = |m: String| -> mlua::Result<Value> {
+                let t = lua.create_table()?;
+                t.raw_set("err", m)?;
+                Ok(Value::Table(t))
             };
-            for r in registered.into_inner() {
-                let _ = lua.remove_registry_value(r.key);
+            let (name, f, flags, description) = match register_args(args) {
+                Ok(v) => v,
+                Err(m) => return err(m),
+            };
+            let name = String::from_utf8_lossy(&name).into_owned();
+            let mut reg = registered.borrow_mut();
+            if reg.iter().any(|r| r.name == name) {
+                return err("ERR Function already exists in the library".into());
             }
-            return Err(format!("ERR Error registering functions: {msg}"));
+            reg.push(Registered {
+                name,
+                key: lua.create_registry_value(f)?,
+                flags,
+                description,
+            });
+            Ok(Value::Nil)
+        })?;
+        hidden.raw_set("register", register)?;
+        hidden.raw_set("loading", true)?;
+        let runner: Function = hidden.raw_get("run")?;
+        let out = runner.call::<_, MultiValue>((chunk, 0));
+        hidden.raw_set("loading", false)?;
+        hidden.raw_set("register", Value::Nil)?;
+        out
+    });
+    let mut vals = result.map_err(|e| format!("ERR {e}"))?.into_iter();
+    if !matches!(vals.next(), Some(Value::Boolean(true))) {
+        let msg = match vals.next() {
+            Some(Value::Table(t)) => match t.raw_get::<_, Value>("err") {
+                Ok(Value::String(s)) => s.to_string_lossy().into_owned(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        for r in registered.into_inner() {
+            let _ = lua.remove_registry_value(r.key);
         }
-        Ok(registered.into_inner())
+        return Err(format!("ERR Error registering functions: {msg}"));
     }
+    Ok(registered.into_inner())
 }

@@ -149,8 +149,9 @@ pub struct Engine {
 
 struct State {
     lua: Lua,
-    /// EVAL scripts by lowercase SHA1: the compiled chunk.
-    scripts: HashMap<String, RegistryKey>,
+    /// EVAL scripts by lowercase SHA1: the compiled chunk and its `#!lua`
+    /// flags (None for a script without shebang: Redis's compatibility mode).
+    scripts: HashMap<String, (RegistryKey, Option<u32>)>,
     /// Table shared with the prelude: `run`, `fenv`, `register`, `loading`.
     hidden: RegistryKey,
     /// The protocol the running script chose with redis.setresp.
@@ -194,7 +195,7 @@ impl Engine {
     pub fn flush_scripts(&self) {
         let mut st = self.state.lock();
         let State { lua, scripts, .. } = &mut *st;
-        for (_, k) in scripts.drain() {
+        for (_, (k, _)) in scripts.drain() {
             let _ = lua.remove_registry_value(k);
         }
         lua.expire_registry_values();
@@ -219,10 +220,17 @@ impl Engine {
             },
             None => String::from_utf8_lossy(sha).to_ascii_lowercase(),
         };
-        let Some(key) = st.scripts.get(&sha) else {
+        let Some((key, flags)) = st.scripts.get(&sha) else {
             return ctx
                 .out
                 .error("NOSCRIPT No matching script. Please use EVAL.");
+        };
+        let read_only = match flags {
+            None => read_only,
+            Some(flags) => match functions::check_run_flags(*flags, read_only) {
+                Ok(read_only) => read_only,
+                Err(e) => return ctx.out.error(e),
+            },
         };
         let lua = &st.lua;
         let res = (|| -> mlua::Result<()> {
@@ -566,9 +574,12 @@ impl State {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
+        let (flags, shebang_len) = script_flags(body)?;
+        // The shebang line is skipped but its newline kept, so line numbers
+        // in errors are the user's.
         let f = self
             .lua
-            .load(body)
+            .load(&body[shebang_len..])
             .set_name("@user_script")
             .into_function()
             .map_err(|e| {
@@ -581,8 +592,69 @@ impl State {
             .lua
             .create_registry_value(f)
             .map_err(|e| format!("ERR {e}"))?;
-        self.scripts.insert(sha.clone(), key);
+        self.scripts.insert(sha.clone(), (key, flags));
         Ok(sha)
+    }
+}
+
+/// The flags an EVAL script declares in its `#!lua flags=a,b` line (Redis's
+/// `evalExtractShebangFlags`), None without a shebang, and the length of
+/// that line.
+fn script_flags(body: &[u8]) -> Result<(Option<u32>, usize), String> {
+    let words = match shebang(body) {
+        Shebang::Absent => return Ok((None, 0)),
+        Shebang::Unterminated => return Err("ERR Invalid script shebang".into()),
+        Shebang::Unparsable => return Err("ERR Invalid engine in script shebang".into()),
+        Shebang::Words(w) => w,
+    };
+    if words[0] != b"#!lua" {
+        let engine = String::from_utf8_lossy(&words[0]);
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut flags = 0;
+    for w in &words[1..] {
+        let Some(list) = w.strip_prefix(b"flags=") else {
+            let w = String::from_utf8_lossy(w);
+            return Err(format!("ERR Unknown lua shebang option: {w}"));
+        };
+        // sdssplitlen: nothing for an empty list, else every piece.
+        for name in list.split(|&c| c == b',').filter(|_| !list.is_empty()) {
+            flags |= functions::flag_bit(name).ok_or_else(|| {
+                let name = String::from_utf8_lossy(name);
+                format!("ERR Unexpected flag in script shebang: {name}")
+            })?;
+        }
+    }
+    let line = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    Ok((Some(flags), line))
+}
+
+/// The `#!` line of a script or library, split into words as Redis does.
+pub(crate) enum Shebang {
+    /// The code does not start with `#!`.
+    Absent,
+    /// No newline ends the `#!` line.
+    Unterminated,
+    /// Unbalanced quotes.
+    Unparsable,
+    /// The words; the first is `#!` and the engine.
+    Words(Vec<Vec<u8>>),
+}
+
+/// Splits the `#!` line with `sdssplitargs`. Redis reads the code as a C
+/// string here, so it ends at the first NUL byte.
+pub(crate) fn shebang(code: &[u8]) -> Shebang {
+    let code = &code[..code.iter().position(|&c| c == 0).unwrap_or(code.len())];
+    if !code.starts_with(b"#!") {
+        return Shebang::Absent;
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Shebang::Unterminated;
+    };
+    let mut words = Vec::new();
+    match crate::protocol::split_args(&code[..end], &mut words) {
+        Some(()) if !words.is_empty() => Shebang::Words(words),
+        _ => Shebang::Unparsable,
     }
 }
 

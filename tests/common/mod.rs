@@ -66,6 +66,18 @@ pub fn start_with(opts: &[(&str, &[&str])]) -> Server {
     s
 }
 
+/// Starts the reference Redis (`RUSSET_REFERENCE_SERVER`, else
+/// /usr/bin/redis-server) for tests that exchange data with Redis itself.
+pub fn start_redis() -> Server {
+    let bin = std::env::var("RUSSET_REFERENCE_SERVER")
+        .unwrap_or_else(|_| "/usr/bin/redis-server".to_string());
+    assert!(
+        std::path::Path::new(&bin).is_file(),
+        "{bin} not found: install redis-server (apt-get install redis-server)"
+    );
+    start_reference(&bin, &[])
+}
+
 /// Starts the real redis-server `bin` on an ephemeral port (tests that
 /// exchange data with Redis itself).
 pub fn start_reference(bin: &str, opts: &[(&str, &[&str])]) -> Server {
