@@ -1,8 +1,9 @@
 //! Libraries Redis ships to scripts, in Rust: `cjson` (lua-cjson 2.1 as
 //! configured by Redis: numbers printed with `%.14g`, sparse-array rules,
-//! `cjson.null`) and `bit` (LuaBitOp). `struct` and `cmsgpack` exist as
-//! empty tables so scripts probing for them see what Redis has.
+//! `cjson.null`) and `bit` (LuaBitOp). `struct` and `cmsgpack` are in
+//! their own modules, written against the C API.
 
+use super::{cmsgpack, lua_struct};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 
 /// lua-cjson's default nesting limit.
@@ -16,10 +17,39 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
     cjson.raw_set("decode", lua.create_function(decode)?)?;
     g.raw_set("cjson", cjson)?;
     g.raw_set("bit", bit(lua)?)?;
-    for name in ["struct", "cmsgpack"] {
-        g.raw_set(name, lua.create_table()?)?;
-    }
+    g.raw_set("struct", struct_lib(lua)?)?;
+    g.raw_set("cmsgpack", cmsgpack_lib(lua)?)?;
     Ok(())
+}
+
+fn struct_lib(lua: &Lua) -> mlua::Result<Table<'_>> {
+    let t = lua.create_table()?;
+    // SAFETY: the functions follow the C API's contract (see capi).
+    unsafe {
+        t.raw_set("pack", lua.create_c_function(lua_struct::pack)?)?;
+        t.raw_set("unpack", lua.create_c_function(lua_struct::unpack)?)?;
+        t.raw_set("size", lua.create_c_function(lua_struct::size)?)?;
+    }
+    Ok(t)
+}
+
+fn cmsgpack_lib(lua: &Lua) -> mlua::Result<Table<'_>> {
+    let t = lua.create_table()?;
+    // SAFETY: as for struct_lib.
+    unsafe {
+        t.raw_set("pack", lua.create_c_function(cmsgpack::pack)?)?;
+        t.raw_set("unpack", lua.create_c_function(cmsgpack::unpack)?)?;
+        t.raw_set("unpack_one", lua.create_c_function(cmsgpack::unpack_one)?)?;
+        t.raw_set(
+            "unpack_limit",
+            lua.create_c_function(cmsgpack::unpack_limit)?,
+        )?;
+    }
+    t.raw_set("_NAME", cmsgpack::NAME)?;
+    t.raw_set("_VERSION", cmsgpack::VERSION)?;
+    t.raw_set("_COPYRIGHT", cmsgpack::COPYRIGHT)?;
+    t.raw_set("_DESCRIPTION", cmsgpack::DESCRIPTION)?;
+    Ok(t)
 }
 
 fn null() -> Value<'static> {

@@ -8,9 +8,12 @@
 //! (the locks serialize them); `Busy` lets other connections see that one
 //! is running without touching the locks (BUSY replies, SCRIPT KILL).
 
+mod capi;
+mod cmsgpack;
 mod convert;
 pub mod functions;
 mod libs;
+mod lua_struct;
 
 use crate::commands::{lookup, table::f, Ctx};
 use crate::protocol::Reply;
