@@ -227,3 +227,8 @@ fn random_sort() {
 fn scenarios_scripting() {
     family("scripting");
 }
+
+#[test]
+fn scenarios_scripting_libs() {
+    family("scripting_libs");
+}
