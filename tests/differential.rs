@@ -232,3 +232,8 @@ fn scenarios_scripting() {
 fn scenarios_function_dump() {
     family("function_dump");
 }
+
+#[test]
+fn scenarios_scripting_libs() {
+    family("scripting_libs");
+}

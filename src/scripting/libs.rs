@@ -1,9 +1,13 @@
 //! Libraries Redis ships to scripts, in Rust: `cjson` (lua-cjson 2.1 as
 //! configured by Redis: numbers printed with `%.14g`, sparse-array rules,
-//! `cjson.null`) and `bit` (LuaBitOp). `struct` and `cmsgpack` exist as
-//! empty tables so scripts probing for them see what Redis has.
+//! `cjson.null`) and `bit` (LuaBitOp). `struct` and `cmsgpack` are in
+//! their own modules, written against the C API.
 
+use super::capi::{self, Fail};
+use super::{cmsgpack, lua_struct};
+use mlua::ffi;
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+use std::ffi::c_int;
 
 /// lua-cjson's default nesting limit.
 const MAX_DEPTH: usize = 1000;
@@ -12,14 +16,46 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
     let cjson = lua.create_table()?;
     cjson.raw_set("null", null())?;
-    cjson.raw_set("encode", lua.create_function(encode)?)?;
+    cjson.raw_set("_NAME", "cjson")?;
+    cjson.raw_set("_VERSION", "2.1.0")?;
+    // SAFETY: encode follows the C API's contract (see capi).
+    cjson.raw_set("encode", unsafe { lua.create_c_function(encode)? })?;
     cjson.raw_set("decode", lua.create_function(decode)?)?;
     g.raw_set("cjson", cjson)?;
     g.raw_set("bit", bit(lua)?)?;
-    for name in ["struct", "cmsgpack"] {
-        g.raw_set(name, lua.create_table()?)?;
-    }
+    g.raw_set("struct", struct_lib(lua)?)?;
+    g.raw_set("cmsgpack", cmsgpack_lib(lua)?)?;
     Ok(())
+}
+
+fn struct_lib(lua: &Lua) -> mlua::Result<Table<'_>> {
+    let t = lua.create_table()?;
+    // SAFETY: the functions follow the C API's contract (see capi).
+    unsafe {
+        t.raw_set("pack", lua.create_c_function(lua_struct::pack)?)?;
+        t.raw_set("unpack", lua.create_c_function(lua_struct::unpack)?)?;
+        t.raw_set("size", lua.create_c_function(lua_struct::size)?)?;
+    }
+    Ok(t)
+}
+
+fn cmsgpack_lib(lua: &Lua) -> mlua::Result<Table<'_>> {
+    let t = lua.create_table()?;
+    // SAFETY: as for struct_lib.
+    unsafe {
+        t.raw_set("pack", lua.create_c_function(cmsgpack::pack)?)?;
+        t.raw_set("unpack", lua.create_c_function(cmsgpack::unpack)?)?;
+        t.raw_set("unpack_one", lua.create_c_function(cmsgpack::unpack_one)?)?;
+        t.raw_set(
+            "unpack_limit",
+            lua.create_c_function(cmsgpack::unpack_limit)?,
+        )?;
+    }
+    t.raw_set("_NAME", cmsgpack::NAME)?;
+    t.raw_set("_VERSION", cmsgpack::VERSION)?;
+    t.raw_set("_COPYRIGHT", cmsgpack::COPYRIGHT)?;
+    t.raw_set("_DESCRIPTION", cmsgpack::DESCRIPTION)?;
+    Ok(t)
 }
 
 fn null() -> Value<'static> {
@@ -40,6 +76,25 @@ fn lib_error<T>(lua: &Lua, msg: &str) -> mlua::Result<T> {
     super::raise_plain(format!("{place}{msg}"))
 }
 
+/// luaL_argerror: names the function as the script called it (`local b =
+/// bit.band; b('x')` says 'b'), or '?' when the call site gives no name.
+fn arg_error<T>(lua: &Lua, narg: usize, msg: &str) -> mlua::Result<T> {
+    let (name, method) = lua
+        .inspect_stack(0)
+        .map(|d| {
+            let n = d.names();
+            let name = n.name.map(|s| s.into_owned());
+            (name, n.name_what == Some("method"))
+        })
+        .unwrap_or((None, false));
+    let name = name.unwrap_or_else(|| "?".into());
+    if method && narg == 1 {
+        return lib_error(lua, &format!("calling '{name}' on bad self ({msg})"));
+    }
+    let narg = if method { narg - 1 } else { narg };
+    lib_error(lua, &format!("bad argument #{narg} to '{name}' ({msg})"))
+}
+
 /// `%.14g`, as lua-cjson and Lua's tostring print numbers.
 pub fn fmt_number(n: f64) -> String {
     let mut buf = [0u8; 64];
@@ -52,14 +107,6 @@ pub fn fmt_number(n: f64) -> String {
         )
     };
     String::from_utf8_lossy(&buf[..(len.max(0) as usize).min(buf.len())]).into_owned()
-}
-
-fn encode<'l>(lua: &'l Lua, v: Value<'l>) -> mlua::Result<mlua::String<'l>> {
-    let mut out = Vec::new();
-    match encode_value(&mut out, &v, 0) {
-        Ok(()) => lua.create_string(&out),
-        Err(msg) => lib_error(lua, &msg),
-    }
 }
 
 fn encode_string(out: &mut Vec<u8>, s: &[u8]) {
@@ -89,96 +136,160 @@ fn encode_number(out: &mut Vec<u8>, n: f64) -> Result<(), String> {
     Ok(())
 }
 
-fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String> {
+/// `cjson.encode`, on the raw stack: mlua's values would turn -0 and
+/// numbers within EPSILON of an integer into integers.
+pub unsafe extern "C-unwind" fn encode(l: *mut ffi::lua_State) -> c_int {
+    if ffi::lua_gettop(l) != 1 {
+        return ffi::luaL_argerror(l, 1, c"expected 1 argument".as_ptr());
+    }
+    let mut out = Vec::new();
+    match encode_value(l, &mut out, 0) {
+        Ok(()) => {
+            capi::push(l, &out);
+            1
+        }
+        Err(msg) => {
+            drop(out);
+            capi::raise(l, Fail::Msg(msg.into_bytes()))
+        }
+    }
+}
+
+/// Lua's name for a value's type: mlua says "lightuserdata", Lua 5.1
+/// "userdata".
+fn value_type(v: &Value) -> &'static str {
     match v {
-        Value::Nil => out.extend_from_slice(b"null"),
-        Value::LightUserData(u) if u.0.is_null() => out.extend_from_slice(b"null"),
-        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(i) => encode_number(out, *i as f64)?,
-        Value::Number(n) => encode_number(out, *n)?,
-        Value::String(s) => encode_string(out, s.as_bytes()),
-        Value::Table(t) => {
-            if depth >= MAX_DEPTH {
+        Value::LightUserData(_) => "userdata",
+        v => v.type_name(),
+    }
+}
+
+/// Lua's name for the type at `idx` (light userdata is "userdata").
+unsafe fn type_name(l: *mut ffi::lua_State, idx: c_int) -> String {
+    let p = ffi::lua_typename(l, ffi::lua_type(l, idx));
+    std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+}
+
+/// Encodes the value on top of the stack (left there).
+unsafe fn encode_value(
+    l: *mut ffi::lua_State,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), String> {
+    match ffi::lua_type(l, -1) {
+        ffi::LUA_TNIL => out.extend_from_slice(b"null"),
+        ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => {
+            out.extend_from_slice(b"null")
+        }
+        ffi::LUA_TBOOLEAN => out.extend_from_slice(if ffi::lua_toboolean(l, -1) != 0 {
+            b"true"
+        } else {
+            b"false"
+        }),
+        ffi::LUA_TNUMBER => encode_number(out, ffi::lua_tonumber(l, -1))?,
+        ffi::LUA_TSTRING => encode_string(out, capi::to_bytes(l, -1).unwrap_or_default()),
+        ffi::LUA_TTABLE => {
+            if depth >= MAX_DEPTH || ffi::lua_checkstack(l, 3) == 0 {
                 return Err(format!(
                     "Cannot serialise, excessive nesting ({})",
                     depth + 1
                 ));
             }
-            encode_table(out, t, depth + 1)?
+            encode_table(l, out, depth + 1)?
         }
-        other => {
+        _ => {
             return Err(format!(
                 "Cannot serialise {}: type not supported",
-                other.type_name()
+                type_name(l, -1)
             ))
         }
     }
     Ok(())
 }
 
-/// lua-cjson's array test: all keys positive integers, and not "excessively
-/// sparse" (more than 10 slots and over half of them holes). Some(len) for
-/// an array, None for an object.
-fn array_len(t: &Table) -> Result<Option<usize>, String> {
-    let (mut max, mut items) = (0usize, 0usize);
-    for pair in t.clone().pairs::<Value, Value>() {
-        let (k, _) = pair.map_err(|e| e.to_string())?;
-        let idx = match k {
-            Value::Integer(i) if i >= 1 => i as usize,
-            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => n as usize,
-            _ => return Ok(None),
-        };
-        max = max.max(idx);
-        items += 1;
+/// lua-cjson's array test for the table on top: all keys integers >= 1,
+/// and not "excessively sparse" (more than 10 slots and over half of them
+/// holes). Some(len) for an array, None for an object.
+unsafe fn array_len(l: *mut ffi::lua_State) -> Result<Option<usize>, String> {
+    // C ints, as in lua-cjson: an infinite key stores INT_MIN in max.
+    let (mut max, mut items) = (0i32, 0i32);
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, -2) != 0 {
+        let k = ffi::lua_tonumber(l, -2);
+        if ffi::lua_type(l, -2) != ffi::LUA_TNUMBER || k < 1.0 || k.floor() != k {
+            ffi::lua_pop(l, 2);
+            return Ok(None);
+        }
+        if k > f64::from(max) {
+            max = capi::c_i32(k);
+        }
+        items = items.wrapping_add(1);
+        ffi::lua_pop(l, 1);
     }
-    if max > 10 && max > items * 2 {
+    if max > 10 && max > items.wrapping_mul(2) {
         return Err("Cannot serialise table: excessively sparse array".into());
     }
-    Ok(Some(max))
+    Ok(usize::try_from(max).ok())
 }
 
-fn encode_table(out: &mut Vec<u8>, t: &Table, depth: usize) -> Result<(), String> {
-    match array_len(t)? {
-        Some(len) if len > 0 => {
-            out.push(b'[');
-            for i in 1..=len {
-                if i > 1 {
-                    out.push(b',');
-                }
-                let v: Value = t.raw_get(i).map_err(|e| e.to_string())?;
-                encode_value(out, &v, depth)?;
+unsafe fn encode_table(
+    l: *mut ffi::lua_State,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), String> {
+    if let Some(len) = array_len(l)?.filter(|&n| n > 0) {
+        out.push(b'[');
+        for i in 1..=len {
+            if i > 1 {
+                out.push(b',');
             }
-            out.push(b']');
+            ffi::lua_rawgeti_(l, -1, i as c_int);
+            let r = encode_value(l, out, depth);
+            ffi::lua_pop(l, 1);
+            r?;
         }
-        _ => {
-            out.push(b'{');
-            let mut first = true;
-            for pair in t.clone().pairs::<Value, Value>() {
-                let (k, v) = pair.map_err(|e| e.to_string())?;
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                match &k {
-                    Value::String(s) => encode_string(out, s.as_bytes()),
-                    Value::Integer(i) => encode_string(out, fmt_number(*i as f64).as_bytes()),
-                    Value::Number(n) => encode_string(out, fmt_number(*n).as_bytes()),
-                    _ => {
-                        return Err(
-                            "Cannot serialise table: table key must be a number or string".into(),
-                        )
-                    }
-                }
-                out.push(b':');
-                encode_value(out, &v, depth)?;
-            }
-            out.push(b'}');
-        }
+        out.push(b']');
+        return Ok(());
     }
+    out.push(b'{');
+    let mut first = true;
+    ffi::lua_pushnil(l);
+    while ffi::lua_next(l, -2) != 0 {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        match ffi::lua_type(l, -2) {
+            ffi::LUA_TSTRING => encode_string(out, capi::to_bytes(l, -2).unwrap_or_default()),
+            ffi::LUA_TNUMBER => {
+                out.push(b'"');
+                encode_number(out, ffi::lua_tonumber(l, -2))?;
+                out.push(b'"');
+            }
+            _ => {
+                return Err(format!(
+                    "Cannot serialise {}: table key must be a number or string",
+                    type_name(l, -2)
+                ))
+            }
+        }
+        out.push(b':');
+        encode_value(l, out, depth)?;
+        ffi::lua_pop(l, 1);
+    }
+    out.push(b'}');
     Ok(())
 }
 
-fn decode<'l>(lua: &'l Lua, s: mlua::String<'l>) -> mlua::Result<Value<'l>> {
+fn decode<'l>(lua: &'l Lua, args: MultiValue<'l>) -> mlua::Result<Value<'l>> {
+    if args.len() != 1 {
+        return arg_error(lua, 1, "expected 1 argument");
+    }
+    let v = args.into_iter().next().unwrap_or(Value::Nil);
+    let ty = value_type(&v);
+    let Some(s) = lua.coerce_string(v)? else {
+        return arg_error(lua, 1, &format!("string expected, got {ty}"));
+    };
     let bytes = s.as_bytes();
     let mut p = Parser { s: bytes, pos: 0 };
     let result = p.value(lua, 0).and_then(|v| {
@@ -205,6 +316,15 @@ impl From<mlua::Error> for DecodeError {
     fn from(e: mlua::Error) -> Self {
         DecodeError::Lua(e)
     }
+}
+
+/// lua-cjson's json_is_invalid_number for a token not starting with a
+/// digit or '-': the non-JSON numbers strtod still reads.
+fn invalid_number(rest: &[u8]) -> bool {
+    let lower = |n: usize| rest.get(..n).map(|p| p.to_ascii_lowercase());
+    rest.first() == Some(&b'+')
+        || lower(3).as_deref() == Some(b"inf")
+        || lower(3).as_deref() == Some(b"nan")
 }
 
 struct Parser<'s> {
@@ -274,27 +394,33 @@ impl Parser<'_> {
                 self.pos += 4;
                 Ok(null())
             }
+            _ if invalid_number(rest) => self.number(),
             _ => Err(self.unexpected("value")),
         }
     }
 
+    /// lua-cjson reads numbers with strtod, so hex, "inf", "nan" and a
+    /// leading '+' or zeros decode too (its decode_invalid_numbers default).
     fn number<'l>(&mut self) -> Result<Value<'l>, DecodeError> {
-        let start = self.pos;
-        while self
-            .s
-            .get(self.pos)
-            .is_some_and(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
-        {
-            self.pos += 1;
+        let rest = &self.s[self.pos..];
+        let run = rest
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || b"+-._()".contains(c)))
+            .unwrap_or(rest.len());
+        let mut text = rest[..run].to_vec();
+        text.push(0);
+        let mut end: *mut libc::c_char = std::ptr::null_mut();
+        // SAFETY: text is NUL-terminated; end points into it afterwards.
+        let n = unsafe { libc::strtod(text.as_ptr() as *const libc::c_char, &mut end) };
+        let used = (end as usize).saturating_sub(text.as_ptr() as usize);
+        if used == 0 {
+            return Err(DecodeError::Msg(format!(
+                "Expected value but found invalid number at character {}",
+                self.pos + 1
+            )));
         }
-        let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("");
-        match text.parse::<f64>() {
-            Ok(n) => Ok(Value::Number(n)),
-            Err(_) => {
-                self.pos = start;
-                Err(self.unexpected("value"))
-            }
-        }
+        self.pos += used;
+        Ok(Value::Number(n))
     }
 
     fn string(&mut self) -> Result<Vec<u8>, DecodeError> {
@@ -431,32 +557,17 @@ fn tobit(n: f64) -> i32 {
     (n + 6_755_399_441_055_744.0).to_bits() as u32 as i32
 }
 
-fn arg(lua: &Lua, args: &MultiValue, i: usize, name: &str) -> mlua::Result<i32> {
+fn arg(lua: &Lua, args: &MultiValue, i: usize) -> mlua::Result<i32> {
     match args.iter().nth(i) {
         Some(Value::Integer(n)) => Ok(tobit(*n as f64)),
         Some(Value::Number(n)) => Ok(tobit(*n)),
         Some(v @ Value::String(_)) => match lua.coerce_number(v.clone())? {
             Some(n) => Ok(tobit(n)),
-            None => lib_error(
-                lua,
-                &format!(
-                    "bad argument #{} to '{}' (number expected, got string)",
-                    i + 1,
-                    name
-                ),
-            ),
+            None => arg_error(lua, i + 1, "number expected, got string"),
         },
         other => {
-            let got = other.map_or("no value", |v| v.type_name());
-            lib_error(
-                lua,
-                &format!(
-                    "bad argument #{} to '{}' (number expected, got {})",
-                    i + 1,
-                    name,
-                    got
-                ),
-            )
+            let got = other.map_or("no value", value_type);
+            arg_error(lua, i + 1, &format!("number expected, got {got}"))
         }
     }
 }
@@ -472,9 +583,7 @@ fn bit(lua: &Lua) -> mlua::Result<Table<'_>> {
     for (name, op) in unary {
         t.raw_set(
             name,
-            lua.create_function(move |lua, args: MultiValue| {
-                Ok(op(arg(lua, &args, 0, name)?) as f64)
-            })?,
+            lua.create_function(move |lua, args: MultiValue| Ok(op(arg(lua, &args, 0)?) as f64))?,
         )?;
     }
     type Fold = fn(i32, i32) -> i32;
@@ -487,9 +596,9 @@ fn bit(lua: &Lua) -> mlua::Result<Table<'_>> {
         t.raw_set(
             name,
             lua.create_function(move |lua, args: MultiValue| {
-                let mut acc = arg(lua, &args, 0, name)?;
+                let mut acc = arg(lua, &args, 0)?;
                 for i in 1..args.len() {
-                    acc = op(acc, arg(lua, &args, i, name)?);
+                    acc = op(acc, arg(lua, &args, i)?);
                 }
                 Ok(acc as f64)
             })?,
@@ -507,8 +616,8 @@ fn bit(lua: &Lua) -> mlua::Result<Table<'_>> {
         t.raw_set(
             name,
             lua.create_function(move |lua, args: MultiValue| {
-                let x = arg(lua, &args, 0, name)?;
-                let n = arg(lua, &args, 1, name)? as u32 & 31;
+                let x = arg(lua, &args, 0)?;
+                let n = arg(lua, &args, 1)? as u32 & 31;
                 Ok(op(x, n) as f64)
             })?,
         )?;
@@ -516,9 +625,9 @@ fn bit(lua: &Lua) -> mlua::Result<Table<'_>> {
     t.raw_set(
         "tohex",
         lua.create_function(|lua, args: MultiValue| {
-            let x = arg(lua, &args, 0, "tohex")? as u32;
+            let x = arg(lua, &args, 0)? as u32;
             let n = if args.len() > 1 {
-                arg(lua, &args, 1, "tohex")?
+                arg(lua, &args, 1)?
             } else {
                 8
             };

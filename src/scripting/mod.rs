@@ -8,9 +8,13 @@
 //! (the locks serialize them); `Busy` lets other connections see that one
 //! is running without touching the locks (BUSY replies, SCRIPT KILL).
 
+mod capi;
+mod cmsgpack;
 mod convert;
 pub mod functions;
 mod libs;
+mod lua_struct;
+mod readonly;
 
 use crate::commands::{lookup, table::f, Ctx};
 use crate::protocol::Reply;
@@ -152,7 +156,8 @@ struct State {
     /// EVAL scripts by lowercase SHA1: the compiled chunk and its `#!lua`
     /// flags (None for a script without shebang: Redis's compatibility mode).
     scripts: HashMap<String, (RegistryKey, Option<u32>)>,
-    /// Table shared with the prelude: `run`, `fenv`, `register`, `loading`.
+    /// Table shared with the prelude: `run`, `fenv`, `register`, `loading`;
+    /// also the real globals (`G`) and `redis` table behind their proxies.
     hidden: RegistryKey,
     /// The protocol the running script chose with redis.setresp.
     resp: Arc<AtomicU8>,
@@ -235,7 +240,8 @@ impl Engine {
         let lua = &st.lua;
         let res = (|| -> mlua::Result<()> {
             let f: Function = lua.registry_value(key)?;
-            let g = lua.globals();
+            let hidden: Table = lua.registry_value(&st.hidden)?;
+            let g: Table = hidden.raw_get("G")?;
             g.raw_set("KEYS", string_table(lua, keys)?)?;
             g.raw_set("ARGV", string_table(lua, args)?)?;
             let target = Target {
@@ -262,7 +268,7 @@ impl Engine {
     ) -> mlua::Result<()> {
         let lua = &st.lua;
         let hidden: Table = lua.registry_value(&st.hidden)?;
-        let redis: Table = lua.globals().raw_get("redis")?;
+        let redis: Table = hidden.raw_get("redis")?;
         st.resp.store(2, Ordering::Relaxed);
         let runner: Function = hidden.raw_get("run")?;
         let caller_db = ctx.client.db;
@@ -535,17 +541,8 @@ impl State {
                 g.raw_set(name, Value::Nil)?;
             }
         }
-        lua.load(
-            r#"setmetatable(_G, {
-                __index = function(_, k)
-                    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-                end,
-                __newindex = function() error("Attempt to modify a readonly table", 2) end,
-                __metatable = false,
-            })"#,
-        )
-        .set_name("=[russet]")
-        .exec()?;
+        hidden.raw_set("redis", g.raw_get::<_, Table>("redis")?)?;
+        hidden.raw_set("G", readonly::install(&lua)?)?;
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(100_000),

@@ -129,7 +129,7 @@ local rawget = rawget
 hidden.fenv = setmetatable({}, {
     __index = function(_, k)
         if k == 'redis' and hidden.loading then return loadapi end
-        local v = rawget(_G, k)
+        local v = rawget(hidden.G, k)
         if v == nil then
             error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
         end
