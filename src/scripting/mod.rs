@@ -77,6 +77,11 @@ const GLOBALS: &[&str] = &[
 pub struct Busy {
     running: AtomicBool,
     started_ms: AtomicI64,
+    /// Commands waiting for the script sleep on `ended` (under `gate`) so
+    /// they resume the moment it finishes, not on a polling tick: scripts
+    /// usually run for microseconds.
+    gate: Mutex<()>,
+    ended: parking_lot::Condvar,
     /// Set by SCRIPT KILL / FUNCTION KILL; the Lua hook aborts the script.
     kill: Arc<AtomicBool>,
     /// A script that wrote cannot be killed (UNKILLABLE).
@@ -96,6 +101,17 @@ impl Busy {
 
     pub fn running(&self) -> bool {
         self.running.load(Ordering::Acquire)
+    }
+
+    fn start(&self) {
+        self.running.store(true, Ordering::Release);
+    }
+
+    fn end(&self) {
+        self.running.store(false, Ordering::Release);
+        // Taking the gate orders this after any waiter's check of `running`.
+        drop(self.gate.lock());
+        self.ended.notify_all();
     }
 
     /// SCRIPT KILL (`function` false) or FUNCTION KILL; the error to reply,
@@ -124,14 +140,17 @@ impl Busy {
     /// Called before a command that is not `allow_busy` runs while a script
     /// may be running: waits for the script to end, but once it has run
     /// past `threshold_ms` returns the BUSY error to reply instead. Waiting
-    /// sleeps this worker thread briefly, like a shard lock would, but
-    /// never past the threshold, so SCRIPT KILL always gets a worker.
+    /// blocks this worker thread, like a shard lock would, but never past
+    /// the threshold, so SCRIPT KILL always gets a worker.
     pub fn wait(&self, threshold_ms: i64) -> Option<&'static str> {
+        let mut gate = self.gate.lock();
         while self.running() {
-            if self.over(threshold_ms) {
+            let ran_ms = crate::util::now_ms() - self.started_ms.load(Ordering::Relaxed);
+            if ran_ms >= threshold_ms {
                 return Some(self.busy_error());
             }
-            std::thread::sleep(std::time::Duration::from_millis(1));
+            let left = std::time::Duration::from_millis((threshold_ms - ran_ms) as u64);
+            self.ended.wait_for(&mut gate, left);
         }
         None
     }
@@ -293,7 +312,7 @@ impl Engine {
                 ctx.args.iter().map(|a| a.to_vec()).collect(),
             )
         });
-        self.busy.running.store(true, Ordering::Release);
+        self.busy.start();
         // A script may run for long: the worker hands its other connections
         // to another thread meanwhile, so they can get BUSY and SCRIPT KILL
         // can reach the server.
@@ -327,7 +346,7 @@ impl Engine {
                 out
             })
         });
-        self.busy.running.store(false, Ordering::Release);
+        self.busy.end();
         let killed = self.busy.kill.swap(false, Ordering::AcqRel);
         {
             let r = run.into_inner();
