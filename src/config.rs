@@ -93,6 +93,8 @@ options! {
     STREAM_NODE_MAX_BYTES = "stream-node-max-bytes" &[], Kind::Memory(0, i64::MAX), "4096", mutable;
     STREAM_NODE_MAX_ENTRIES = "stream-node-max-entries" &[], Kind::Int(0, i64::MAX), "100", mutable;
     NOTIFY_KEYSPACE_EVENTS = "notify-keyspace-events" &[], Kind::Special, "", mutable;
+    SLOWLOG_LOG_SLOWER_THAN = "slowlog-log-slower-than" &[], Kind::Int(-1, i64::MAX), "10000", mutable;
+    SLOWLOG_MAX_LEN = "slowlog-max-len" &[], Kind::Int(0, i64::MAX), "128", mutable;
     BUSY_REPLY_THRESHOLD = "busy-reply-threshold" &["lua-time-limit"], Kind::Int(0, i64::MAX), "5000", mutable;
     ENABLE_DEBUG_COMMAND = "enable-debug-command" &[], Kind::Enum(&["no", "yes", "local"]), "no", immutable;
     ENABLE_PROTECTED_CONFIGS = "enable-protected-configs" &[], Kind::Enum(&["no", "yes", "local"]), "no", immutable;

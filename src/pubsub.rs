@@ -1,6 +1,10 @@
-//! Pub/sub: the registry of channel and pattern subscribers, delivery of
-//! messages to subscribed connections, output limits for slow subscribers,
-//! and keyspace notifications.
+//! Pub/sub: the registry of channel, pattern and shard-channel subscribers,
+//! delivery of messages to subscribed connections, output limits for slow
+//! subscribers, and keyspace notifications.
+//!
+//! Shard channels (SSUBSCRIBE/SPUBLISH) are a namespace of their own, kept in
+//! a second channel table: outside cluster mode they behave like channels
+//! that patterns never match and keyspace notifications never use.
 //!
 //! PUBLISH touches no keys and takes no shard lock: it reads one of a few
 //! channel-table shards (and the pattern list when patterns exist) under a
@@ -26,6 +30,8 @@ const CHANNEL_SHARDS: usize = 16;
 /// A message on its way to one subscriber.
 pub enum Message {
     Channel {
+        /// Published with SPUBLISH: an `smessage`.
+        shard: bool,
         channel: Bytes,
         payload: Bytes,
     },
@@ -34,6 +40,8 @@ pub enum Message {
         channel: Bytes,
         payload: Bytes,
     },
+    /// Bytes written as they are (a MONITOR line).
+    Raw(Bytes),
 }
 
 impl Message {
@@ -41,21 +49,29 @@ impl Message {
     /// give or take the length digits).
     fn cost(&self) -> usize {
         match self {
-            Message::Channel { channel, payload } => 40 + channel.len() + payload.len(),
+            Message::Channel {
+                channel, payload, ..
+            } => 40 + channel.len() + payload.len(),
             Message::Pattern {
                 pattern,
                 channel,
                 payload,
             } => 56 + pattern.len() + channel.len() + payload.len(),
+            Message::Raw(b) => b.len(),
         }
     }
 
-    /// Redis's `message` / `pmessage` reply: an array in RESP2, a push in RESP3.
+    /// Redis's `message` / `smessage` / `pmessage` reply: an array in
+    /// RESP2, a push in RESP3.
     pub fn write(&self, out: &mut Reply) {
         match self {
-            Message::Channel { channel, payload } => {
+            Message::Channel {
+                shard,
+                channel,
+                payload,
+            } => {
                 out.push(3);
-                out.bulk(b"message");
+                out.bulk(if *shard { b"smessage" } else { b"message" });
                 out.bulk(channel);
                 out.bulk(payload);
             }
@@ -70,6 +86,19 @@ impl Message {
                 out.bulk(channel);
                 out.bulk(payload);
             }
+            Message::Raw(b) => out.buf.extend_from_slice(b),
+        }
+    }
+}
+
+/// One class of client-output-buffer-limit: hard, soft, soft seconds.
+#[derive(Default)]
+pub struct OutputLimits([AtomicI64; 3]);
+
+impl OutputLimits {
+    pub fn set(&self, limits: [i64; 3]) {
+        for (slot, v) in self.0.iter().zip(limits) {
+            slot.store(v, Ordering::Relaxed);
         }
     }
 }
@@ -84,12 +113,53 @@ pub struct Subscriber {
     soft_since: AtomicI64,
 }
 
+impl Subscriber {
+    /// Queues `m` for the connection, or has the client closed when its
+    /// unwritten output goes past `limits`.
+    pub fn send(&self, m: Message, limits: &OutputLimits) {
+        let pending = self.pending.fetch_add(m.cost(), Ordering::Relaxed) + m.cost();
+        if self.over_limit(pending, limits) {
+            if !self.client.killed.load(Ordering::Relaxed) {
+                tracing::warn!(
+                    "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    self.client.id,
+                    self.client.addr
+                );
+                self.client.request_kill();
+            }
+            return;
+        }
+        let _ = self.tx.send(m);
+    }
+
+    /// Redis's checkClientOutputBufferLimits.
+    fn over_limit(&self, pending: usize, limits: &OutputLimits) -> bool {
+        let [hard, soft, secs] = [0, 1, 2].map(|i| limits.0[i].load(Ordering::Relaxed));
+        let pending = pending as i64;
+        if hard > 0 && pending >= hard {
+            return true;
+        }
+        if soft > 0 && pending >= soft {
+            let now = now_ms();
+            let since = self.soft_since.load(Ordering::Relaxed);
+            if since == 0 {
+                self.soft_since.store(now, Ordering::Relaxed);
+                return false;
+            }
+            return now - since > secs * 1000;
+        }
+        self.soft_since.store(0, Ordering::Relaxed);
+        false
+    }
+}
+
 /// A connection's own side of its subscriptions (`Client::subs`).
 pub struct Subscriptions {
     pub me: Arc<Subscriber>,
     pub rx: mpsc::UnboundedReceiver<Message>,
     pub channels: HashSet<Bytes>,
     pub patterns: HashSet<Bytes>,
+    pub shard_channels: HashSet<Bytes>,
     /// Cost of the messages moved to the output buffer and not yet written.
     pub unsent: usize,
 }
@@ -107,13 +177,20 @@ impl Subscriptions {
             rx,
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             unsent: 0,
         }
     }
 
-    /// Channels plus patterns: the count subscribe replies report.
+    /// Channels plus patterns: the count (P)(UN)SUBSCRIBE replies report.
     pub fn count(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+
+    /// Every subscription, shard channels included: RESP2 subscribed mode
+    /// lasts while this is not zero.
+    pub fn total(&self) -> usize {
+        self.count() + self.shard_channels.len()
     }
 
     /// Moves every queued message into `out`, in arrival order.
@@ -139,9 +216,82 @@ impl Subscriptions {
 
 type Subscribers = Vec<Arc<Subscriber>>;
 
+/// Channel name -> subscribers, split in a few read-write-locked shards so
+/// publishers to different channels rarely meet.
+#[derive(Default)]
+struct ChannelTable([RwLock<HashMap<Bytes, Subscribers>>; CHANNEL_SHARDS]);
+
+impl ChannelTable {
+    fn shard(&self, channel: &[u8]) -> &RwLock<HashMap<Bytes, Subscribers>> {
+        &self.0[crate::store::hash_key(channel) as usize % CHANNEL_SHARDS]
+    }
+
+    /// Adds `me` to `channel` unless `mine` (the client's own set) has it.
+    fn add(&self, mine: &mut HashSet<Bytes>, me: &Arc<Subscriber>, channel: &[u8]) -> bool {
+        if mine.contains(channel) {
+            return false;
+        }
+        let name = Bytes::copy_from_slice(channel);
+        self.shard(channel)
+            .write()
+            .entry(name.clone())
+            .or_default()
+            .push(me.clone());
+        mine.insert(name);
+        true
+    }
+
+    fn remove(&self, mine: &mut HashSet<Bytes>, me: &Arc<Subscriber>, channel: &[u8]) -> bool {
+        if !mine.remove(channel) {
+            return false;
+        }
+        let mut shard = self.shard(channel).write();
+        if let Some(list) = shard.get_mut(channel) {
+            list.retain(|s| !same(s, me));
+            if list.is_empty() {
+                shard.remove(channel);
+            }
+        }
+        true
+    }
+
+    /// Active channels matching `pattern` (all of them without one).
+    fn names(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for shard in &self.0 {
+            out.extend(
+                shard
+                    .read()
+                    .keys()
+                    .filter(|c| pattern.is_none_or(|p| glob_match(p, c, false)))
+                    .cloned(),
+            );
+        }
+        out
+    }
+
+    fn numsub(&self, channel: &[u8]) -> usize {
+        self.shard(channel).read().get(channel).map_or(0, Vec::len)
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|s| s.read().len()).sum()
+    }
+}
+
+/// Which channel namespace a command addresses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    /// SUBSCRIBE, PUBLISH.
+    Channels,
+    /// SSUBSCRIBE, SPUBLISH.
+    Shard,
+}
+
 #[derive(Default)]
 pub struct PubSub {
-    channels: [RwLock<HashMap<Bytes, Subscribers>>; CHANNEL_SHARDS],
+    channels: ChannelTable,
+    shard_channels: ChannelTable,
     /// Pattern -> subscribers, in subscription order of the patterns.
     patterns: RwLock<Vec<(Bytes, Subscribers)>>,
     /// Distinct patterns: PUBLISH skips the pattern list while zero.
@@ -150,8 +300,8 @@ pub struct PubSub {
     subscriptions: AtomicUsize,
     /// notify-keyspace-events (`events::*` bits).
     events: AtomicU32,
-    /// client-output-buffer-limit of the pubsub class: hard, soft, seconds.
-    limits: [AtomicI64; 3],
+    /// client-output-buffer-limit of the pubsub class.
+    limits: OutputLimits,
 }
 
 fn same(a: &Arc<Subscriber>, b: &Arc<Subscriber>) -> bool {
@@ -159,47 +309,46 @@ fn same(a: &Arc<Subscriber>, b: &Arc<Subscriber>) -> bool {
 }
 
 impl PubSub {
-    fn shard(&self, channel: &[u8]) -> &RwLock<HashMap<Bytes, Subscribers>> {
-        &self.channels[crate::store::hash_key(channel) as usize % CHANNEL_SHARDS]
+    fn table(&self, space: Space) -> &ChannelTable {
+        match space {
+            Space::Channels => &self.channels,
+            Space::Shard => &self.shard_channels,
+        }
     }
 
     /// Caches the settings read on every publish.
     pub fn configure(&self, events: u32, limits: [i64; 3]) {
         self.events.store(events, Ordering::Relaxed);
-        for (slot, v) in self.limits.iter().zip(limits) {
-            slot.store(v, Ordering::Relaxed);
-        }
+        self.limits.set(limits);
     }
 
     /// Subscribes to `channel`; false if already subscribed.
     pub fn subscribe(&self, subs: &mut Subscriptions, channel: &[u8]) -> bool {
-        if subs.channels.contains(channel) {
-            return false;
+        let added = self.channels.add(&mut subs.channels, &subs.me, channel);
+        if added {
+            self.subscriptions.fetch_add(1, Ordering::Relaxed);
         }
-        let name = Bytes::copy_from_slice(channel);
-        self.shard(channel)
-            .write()
-            .entry(name.clone())
-            .or_default()
-            .push(subs.me.clone());
-        subs.channels.insert(name);
-        self.subscriptions.fetch_add(1, Ordering::Relaxed);
-        true
+        added
     }
 
     pub fn unsubscribe(&self, subs: &mut Subscriptions, channel: &[u8]) -> bool {
-        if !subs.channels.remove(channel) {
-            return false;
+        let removed = self.channels.remove(&mut subs.channels, &subs.me, channel);
+        if removed {
+            self.subscriptions.fetch_sub(1, Ordering::Relaxed);
         }
-        let mut shard = self.shard(channel).write();
-        if let Some(list) = shard.get_mut(channel) {
-            list.retain(|s| !same(s, &subs.me));
-            if list.is_empty() {
-                shard.remove(channel);
-            }
-        }
-        self.subscriptions.fetch_sub(1, Ordering::Relaxed);
-        true
+        removed
+    }
+
+    /// SSUBSCRIBE. Shard subscriptions do not count in `subscriptions`:
+    /// keyspace notifications never reach them.
+    pub fn ssubscribe(&self, subs: &mut Subscriptions, channel: &[u8]) -> bool {
+        self.shard_channels
+            .add(&mut subs.shard_channels, &subs.me, channel)
+    }
+
+    pub fn sunsubscribe(&self, subs: &mut Subscriptions, channel: &[u8]) -> bool {
+        self.shard_channels
+            .remove(&mut subs.shard_channels, &subs.me, channel)
     }
 
     pub fn psubscribe(&self, subs: &mut Subscriptions, pattern: &[u8]) -> bool {
@@ -244,14 +393,18 @@ impl PubSub {
         for p in subs.patterns.clone() {
             self.punsubscribe(subs, &p);
         }
+        for c in subs.shard_channels.clone() {
+            self.sunsubscribe(subs, &c);
+        }
     }
 
-    /// Sends `payload` to the subscribers of `channel` and of the patterns
-    /// matching it; returns how many received it. Client `me` gets its copy
-    /// written straight into `out`, ahead of the command's reply, as Redis
-    /// does.
+    /// Sends `payload` to the subscribers of `channel` in `space` and, for
+    /// plain channels, of the patterns matching it; returns how many
+    /// received it. Client `me` gets its copy written straight into `out`,
+    /// ahead of the command's reply, as Redis does.
     pub fn publish(
         &self,
+        space: Space,
         channel: &[u8],
         payload: &[u8],
         me: u64,
@@ -269,14 +422,20 @@ impl PubSub {
                 .clone()
         };
         let mut receivers = 0;
-        if let Some(list) = self.shard(channel).read().get(channel) {
+        let shard = space == Space::Shard;
+        if let Some(list) = self.table(space).shard(channel).read().get(channel) {
             for s in list {
                 let (channel, payload) = shared_copy();
-                self.deliver(s, Message::Channel { channel, payload }, me, &mut out);
+                let m = Message::Channel {
+                    shard,
+                    channel,
+                    payload,
+                };
+                self.deliver(s, m, me, &mut out);
                 receivers += 1;
             }
         }
-        if self.npatterns.load(Ordering::Relaxed) > 0 {
+        if !shard && self.npatterns.load(Ordering::Relaxed) > 0 {
             for (pattern, list) in self.patterns.read().iter() {
                 if !glob_match(pattern, channel, false) {
                     continue;
@@ -303,58 +462,16 @@ impl PubSub {
                 return m.write(out);
             }
         }
-        let pending = s.pending.fetch_add(m.cost(), Ordering::Relaxed) + m.cost();
-        if self.over_limit(s, pending) {
-            if !s.client.killed.load(Ordering::Relaxed) {
-                tracing::warn!(
-                    "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                    s.client.id,
-                    s.client.addr
-                );
-                s.client.request_kill();
-            }
-            return;
-        }
-        let _ = s.tx.send(m);
+        s.send(m, &self.limits);
     }
 
-    /// Redis's checkClientOutputBufferLimits for the pubsub class.
-    fn over_limit(&self, s: &Subscriber, pending: usize) -> bool {
-        let [hard, soft, secs] = [0, 1, 2].map(|i| self.limits[i].load(Ordering::Relaxed));
-        let pending = pending as i64;
-        if hard > 0 && pending >= hard {
-            return true;
-        }
-        if soft > 0 && pending >= soft {
-            let now = now_ms();
-            let since = s.soft_since.load(Ordering::Relaxed);
-            if since == 0 {
-                s.soft_since.store(now, Ordering::Relaxed);
-                return false;
-            }
-            return now - since > secs * 1000;
-        }
-        s.soft_since.store(0, Ordering::Relaxed);
-        false
+    /// Active channels of `space` matching `pattern` (all without one).
+    pub fn channels(&self, space: Space, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        self.table(space).names(pattern)
     }
 
-    /// Active channels matching `pattern` (all of them without one).
-    pub fn channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
-        let mut out = Vec::new();
-        for shard in &self.channels {
-            out.extend(
-                shard
-                    .read()
-                    .keys()
-                    .filter(|c| pattern.is_none_or(|p| glob_match(p, c, false)))
-                    .cloned(),
-            );
-        }
-        out
-    }
-
-    pub fn numsub(&self, channel: &[u8]) -> usize {
-        self.shard(channel).read().get(channel).map_or(0, Vec::len)
+    pub fn numsub(&self, space: Space, channel: &[u8]) -> usize {
+        self.table(space).numsub(channel)
     }
 
     /// Distinct patterns subscribed to.
@@ -362,9 +479,10 @@ impl PubSub {
         self.npatterns.load(Ordering::Relaxed)
     }
 
-    /// Active channels (INFO pubsub_channels).
-    pub fn numchannels(&self) -> usize {
-        self.channels.iter().map(|s| s.read().len()).sum()
+    /// Active channels of `space` (INFO pubsub_channels,
+    /// pubsubshard_channels).
+    pub fn numchannels(&self, space: Space) -> usize {
+        self.table(space).len()
     }
 
     /// Whether events of `class` would be published.
@@ -391,11 +509,11 @@ impl PubSub {
         if flags & events::KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{}__:", db).into_bytes();
             ch.extend_from_slice(key);
-            self.publish(&ch, event.as_bytes(), 0, None);
+            self.publish(Space::Channels, &ch, event.as_bytes(), 0, None);
         }
         if flags & events::KEYEVENT != 0 {
             let ch = format!("__keyevent@{}__:{}", db, event);
-            self.publish(ch.as_bytes(), key, 0, None);
+            self.publish(Space::Channels, ch.as_bytes(), key, 0, None);
         }
     }
 }

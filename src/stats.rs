@@ -128,7 +128,7 @@ impl ServerStats {
                     s.rejected.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Stage::Unknown | Stage::Queued => {}
+            Stage::Unknown | Stage::Queued | Stage::Postponed => {}
         }
         if let Some(code) = error_code {
             self.total_error_replies.incr();

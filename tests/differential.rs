@@ -140,6 +140,11 @@ fn scenarios_geo() {
     family("geo");
 }
 
+#[test]
+fn scenarios_ops() {
+    family("ops");
+}
+
 /// Cases that need commands russet does not implement yet (lists, hashes...).
 /// Run with `RUSSET_DIFF_PENDING=1`.
 #[test]

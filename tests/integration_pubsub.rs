@@ -469,3 +469,63 @@ fn store_forms_notify_their_event_or_del() {
         ])
     );
 }
+
+fn shardnumsub(c: &mut Conn, channel: &str) -> i64 {
+    c.cmd(&["PUBSUB", "SHARDNUMSUB", channel]).as_array()[1].as_int()
+}
+
+#[test]
+fn shard_channels_are_their_own_namespace() {
+    let srv = start();
+    let mut shard = subscriber(&srv, "SSUBSCRIBE", &["orders", "users"]);
+    let mut plain = subscriber(&srv, "SUBSCRIBE", &["orders"]);
+    let mut pattern = subscriber(&srv, "PSUBSCRIBE", &["*"]);
+    let mut p = srv.conn();
+    assert_eq!(p.int("SPUBLISH orders o1"), 1);
+    assert_eq!(shard.read(), Resp::bulks(&["smessage", "orders", "o1"]));
+    assert_eq!(p.int("PUBLISH orders o2"), 2);
+    assert_eq!(plain.read(), message("orders", "o2"));
+    assert_eq!(
+        pattern.read(),
+        Resp::bulks(&["pmessage", "*", "orders", "o2"])
+    );
+    assert_eq!(p.int("SPUBLISH users u1"), 1);
+    // Shard messages arrive in publish order, and nothing leaked to the
+    // plain subscribers: their next message is the next PUBLISH.
+    assert_eq!(shard.read(), Resp::bulks(&["smessage", "users", "u1"]));
+    assert_eq!(p.int("PUBLISH orders o3"), 2);
+    assert_eq!(plain.read(), message("orders", "o3"));
+    assert_eq!(shardnumsub(&mut p, "orders"), 1);
+    assert_eq!(numsub(&mut p, "orders"), 1);
+    let mut names = p.run("PUBSUB SHARDCHANNELS").as_strings();
+    names.sort();
+    assert_eq!(names, ["orders", "users"]);
+    assert_eq!(p.run("PUBSUB CHANNELS").as_strings(), ["orders"]);
+    let info = String::from_utf8(p.run("INFO stats").as_bytes()).unwrap();
+    assert!(info.contains("pubsubshard_channels:2\r\n"), "{info}");
+    let list = String::from_utf8(p.run("CLIENT LIST").as_bytes()).unwrap();
+    assert!(list.contains("sub=0 psub=0 ssub=2 "), "{list}");
+    // Disconnecting drops the shard subscriptions too.
+    drop(shard);
+    assert!(wait_until(WAIT, || shardnumsub(&mut p, "orders") == 0));
+    assert_eq!(p.run("PUBSUB SHARDCHANNELS").as_strings().len(), 0);
+}
+
+#[test]
+fn slow_shard_subscriber_hits_hard_limit() {
+    let srv = start_with(&[("client-output-buffer-limit", &["pubsub", "1mb", "0", "0"])]);
+    let mut slow = subscriber(&srv, "SSUBSCRIBE", &["flood"]);
+    let mut p = srv.conn();
+    let payload = "x".repeat(64 * 1024);
+    let mut published = 0;
+    while shardnumsub(&mut p, "flood") > 0 {
+        assert!(
+            published < 2000,
+            "the slow subscriber was never disconnected"
+        );
+        p.cmd(&["SPUBLISH", "flood", &payload]);
+        published += 1;
+    }
+    assert!(published > 16, "{published}");
+    assert!(is_closed(&mut slow.stream, WAIT));
+}

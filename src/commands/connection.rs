@@ -34,6 +34,7 @@ pub fn reset(ctx: &mut Ctx, db: &mut Store) {
     ctx.client.multi = None;
     super::transaction::unwatch_all(ctx.client, db);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.client);
+    super::ops::stop_monitor(ctx.srv, ctx.client);
     ctx.client.select(0);
     ctx.client.set_resp(2);
     ctx.client.reply_mode = ReplyMode::On;
@@ -442,6 +443,10 @@ pub fn client_help(ctx: &mut Ctx, _: &mut Store) {
             "      Return clients of specified type.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",

@@ -13,6 +13,7 @@ pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod meta;
+pub mod ops;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -83,6 +84,9 @@ pub enum After {
     /// Park until the blocking command in `Client::blocked` is served or
     /// times out; later pipelined commands wait for it.
     Block,
+    /// CLIENT PAUSE holds the command back: it did not run and must run
+    /// again, from the same bytes, once the pause ends.
+    Postponed,
 }
 
 /// How far a command got, for INFO commandstats/errorstats.
@@ -90,14 +94,17 @@ pub enum Stage {
     Unknown,
     Rejected(&'static CommandSpec),
     Queued,
+    Postponed,
     Ran(&'static CommandSpec, std::time::Duration),
 }
 
 /// Runs one command, appending its reply to `out`.
 pub fn execute(srv: &Server, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) -> After {
-    srv.stats.commands.incr();
     let start = out.len();
     let (after, stage) = dispatch(srv, client, args, out);
+    if after != After::Postponed {
+        srv.stats.commands.incr();
+    }
     srv.stats.record(&stage, &out[start..]);
     after
 }
@@ -142,6 +149,11 @@ fn dispatch(
         ));
         return (After::Continue, Stage::Rejected(cmd));
     }
+    if client.monitor && cmd.has(table::f::WRITE | table::f::READONLY) {
+        transaction::abort_queueing(client);
+        reply.err("Replica can't interact with the keyspace");
+        return (After::Continue, Stage::Rejected(cmd));
+    }
     client.handle.set_last_command(cmd);
     if srv.scripts.busy.running() && !cmd.has(table::f::ALLOW_BUSY) {
         let threshold = srv.config.read().num(config::BUSY_REPLY_THRESHOLD);
@@ -150,6 +162,9 @@ fn dispatch(
             reply.error(busy);
             return (After::Continue, Stage::Rejected(cmd));
         }
+    }
+    if srv.pause.mode() != 0 && paused(srv, client, cmd) {
+        return (After::Postponed, Stage::Postponed);
     }
     if client.multi.is_some() && transaction::queue(client, cmd, args, &mut reply) {
         return (After::Continue, Stage::Queued);
@@ -174,15 +189,91 @@ fn dispatch(
         args,
         cmd,
     };
-    let started = std::time::Instant::now();
-    (cmd.handler)(&mut ctx, &mut store);
+    let took = call(&mut ctx, &mut store, false);
     if !store.ready.is_empty() {
         blocking::serve_ready(srv, &mut store);
     }
-    let took = started.elapsed();
     let after = ctx.client.after;
     ctx.client.after = After::Continue;
     (after, Stage::Ran(cmd, took))
+}
+
+/// Whether the pause in force holds `cmd` back, as in Redis 7.0: under ALL
+/// every command, under WRITE those that may write or propagate (checked
+/// before MULTI queues them, so an EXEC can only hold writes queued before
+/// the pause). Monitors, being replicas to Redis, are never paused.
+#[cold]
+fn paused(srv: &Server, client: &Client, cmd: &CommandSpec) -> bool {
+    use table::f::{MAY_REPLICATE, WRITE};
+    if client.monitor {
+        return false;
+    }
+    if srv.pause.mode() == crate::server::pause::ALL {
+        return true;
+    }
+    cmd.has(WRITE | MAY_REPLICATE)
+        || (cmd.name == "exec"
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queue.iter().any(|argv| {
+                    let args: SmallVec<[&[u8]; 16]> = argv.iter().map(|a| a.as_slice()).collect();
+                    lookup(&args).is_some_and(|c| c.has(WRITE | MAY_REPLICATE))
+                })
+            }))
+}
+
+/// Runs the handler of `ctx.cmd` as Redis's call() does: shows the command
+/// to MONITOR clients and logs it in the SLOWLOG when slow enough. `script`
+/// marks a `redis.call` from a script. Returns how long the handler ran.
+#[inline]
+pub fn call(ctx: &mut Ctx, store: &mut Store, script: bool) -> std::time::Duration {
+    use crate::monitor::Feed;
+    let (srv, cmd) = (ctx.srv, ctx.cmd);
+    let feed = if srv.monitors.active() {
+        crate::monitor::feed_point(cmd)
+    } else {
+        Feed::Never
+    };
+    if feed == Feed::Before {
+        monitor(ctx, script);
+    }
+    let started = std::time::Instant::now();
+    (cmd.handler)(ctx, store);
+    let took = started.elapsed();
+    if feed == Feed::After {
+        monitor(ctx, script);
+    }
+    let us = took.as_micros() as i64;
+    if srv.slowlog.wants(us) && !cmd.has(table::f::SKIP_SLOWLOG) {
+        slowlog(ctx, us, script);
+    }
+    took
+}
+
+#[cold]
+fn monitor(ctx: &Ctx, script: bool) {
+    use crate::monitor::Origin;
+    let origin = if script {
+        Origin::Script
+    } else {
+        Origin::Client(&ctx.client.handle.addr)
+    };
+    ctx.srv
+        .monitors
+        .feed(ctx.client.db, origin, ctx.cmd, ctx.args);
+}
+
+/// Script commands are logged as Redis's fake Lua client: no address, no
+/// name.
+#[cold]
+fn slowlog(ctx: &Ctx, us: i64, script: bool) {
+    let (addr, name) = if script {
+        ("?:0".to_string(), Vec::new())
+    } else {
+        let h = &ctx.client.handle;
+        (h.addr.clone(), h.name.lock().clone().unwrap_or_default())
+    };
+    let redacted = crate::monitor::redacted(ctx.cmd, ctx.args);
+    ctx.srv.slowlog.push(ctx.args, &redacted, us, addr, name);
 }
 
 fn reject_unknown(reply: &mut Reply, args: &[&[u8]]) {

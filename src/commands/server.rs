@@ -3,6 +3,7 @@
 use super::table::{acl, f, COMMANDS};
 use super::{meta, After, CommandSpec, Ctx};
 use crate::config;
+use crate::pubsub::Space;
 use crate::server::{Client, Server, REDIS_VERSION, RUSSET_VERSION};
 use crate::store::{self, Store};
 use crate::util::{eq_ignore_case, now_us, parse_f64};
@@ -216,7 +217,7 @@ fn info_text(ctx: &Ctx, db: &mut Store, wanted: &[String]) -> String {
             "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\n\
              total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n\
              expired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n\
-             pubsub_channels:{}\r\npubsub_patterns:{}\r\ntotal_error_replies:{}\r\n",
+             pubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\n",
             s.connections_received.get(),
             s.commands.get(),
             srv.ops_per_sec(),
@@ -226,8 +227,9 @@ fn info_text(ctx: &Ctx, db: &mut Store, wanted: &[String]) -> String {
             ks.expired.get(),
             ks.hits.get(),
             ks.misses.get(),
-            srv.keyspace.pubsub.numchannels(),
+            srv.keyspace.pubsub.numchannels(Space::Channels),
             srv.keyspace.pubsub.numpat(),
+            srv.keyspace.pubsub.numchannels(Space::Shard),
             s.total_error_replies.get(),
         );
     });

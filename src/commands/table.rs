@@ -4,7 +4,7 @@
 //! output all read this one table.
 
 use super::{
-    bitmap, blocking, bloom, connection, geo, hll, keys, list, pubsub, scripting, server, set,
+    bitmap, blocking, bloom, connection, geo, hll, keys, list, ops, pubsub, scripting, server, set,
     sort, string, transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
@@ -39,6 +39,13 @@ pub mod f {
     pub const ALL_SHARDS: u32 = 1 << 31;
     /// Hidden in COMMAND output, as in Redis: allowed only by a config option.
     pub const PROTECTED: u32 = 1 << 30;
+    /// russet-internal: the key positions name shard channels (Redis's
+    /// `not_key` key spec). COMMAND shows them; nothing locks them and
+    /// COMMAND GETKEYS finds none.
+    pub const NOT_KEY: u32 = 1 << 29;
+    /// russet-internal, Redis's `may_replicate` (not printed by 7.0): a
+    /// write-paused server (CLIENT PAUSE WRITE) holds these back too.
+    pub const MAY_REPLICATE: u32 = 1 << 28;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -175,6 +182,9 @@ impl CommandSpec {
     /// Positions of the key arguments, from first/last/step and numkeys.
     pub fn key_indices(&self, args: &[&[u8]]) -> KeyIndices {
         let mut out = KeyIndices::new();
+        if self.has(f::NOT_KEY) {
+            return out;
+        }
         if self.first_key <= 0 {
             if self.numkeys_at > 0 {
                 out.extend(self.counted_keys(args));
@@ -227,7 +237,7 @@ impl CommandSpec {
 
     /// Whether the command has key arguments at all (COMMAND GETKEYS).
     pub fn takes_keys(&self) -> bool {
-        self.first_key > 0 || self.numkeys_at > 0
+        (self.first_key > 0 || self.numkeys_at > 0) && !self.has(f::NOT_KEY)
     }
 }
 
@@ -422,6 +432,22 @@ pub static COMMANDS: &[CommandSpec] = &[
                 [0, 0, 0],
                 acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
                 connection::client_no_evict
+            ),
+            cmd!(
+                "pause",
+                -3,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                ops::client_pause
+            ),
+            cmd!(
+                "unpause",
+                2,
+                f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                ops::client_unpause
             ),
             cmd!(
                 "reply",
@@ -965,10 +991,34 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "publish",
         3,
-        f::PUBSUB | f::LOADING | f::STALE | f::FAST,
+        f::MAY_REPLICATE | f::PUBSUB | f::LOADING | f::STALE | f::FAST,
         [0, 0, 0],
         acl::PUBSUB | acl::FAST,
         pubsub::publish
+    ),
+    cmd!(
+        "ssubscribe",
+        -2,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE | f::NOT_KEY,
+        [1, -1, 1],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::ssubscribe
+    ),
+    cmd!(
+        "sunsubscribe",
+        -1,
+        f::PUBSUB | f::NOSCRIPT | f::LOADING | f::STALE | f::NOT_KEY,
+        [1, -1, 1],
+        acl::PUBSUB | acl::SLOW,
+        pubsub::sunsubscribe
+    ),
+    cmd!(
+        "spublish",
+        3,
+        f::MAY_REPLICATE | f::PUBSUB | f::LOADING | f::STALE | f::FAST | f::NOT_KEY,
+        [1, 1, 1],
+        acl::PUBSUB | acl::FAST,
+        pubsub::spublish
     ),
     container!(
         "pubsub",
@@ -1190,6 +1240,55 @@ pub static COMMANDS: &[CommandSpec] = &[
         server::time
     ),
     cmd!(
+        "monitor",
+        1,
+        f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        [0, 0, 0],
+        acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        ops::monitor
+    ),
+    container!(
+        "slowlog",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "reset",
+                2,
+                f::ADMIN | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                ops::slowlog_reset
+            ),
+            cmd!(
+                "get",
+                -2,
+                f::ADMIN | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                ops::slowlog_get
+            ),
+            cmd!(
+                "len",
+                2,
+                f::ADMIN | f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                ops::slowlog_len
+            ),
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::SLOW,
+                ops::slowlog_help
+            ),
+        ]
+    ),
+    cmd!(
         "lastsave",
         1,
         f::LOADING | f::STALE | f::FAST,
@@ -1217,7 +1316,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "eval",
         -3,
-        f::NOSCRIPT
+        f::MAY_REPLICATE
+            | f::NOSCRIPT
             | f::STALE
             | f::SKIP_MONITOR
             | f::NO_MANDATORY_KEYS
@@ -1231,7 +1331,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "evalsha",
         -3,
-        f::NOSCRIPT
+        f::MAY_REPLICATE
+            | f::NOSCRIPT
             | f::STALE
             | f::SKIP_MONITOR
             | f::NO_MANDATORY_KEYS
@@ -1290,7 +1391,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             cmd!(
                 "flush",
                 -2,
-                f::NOSCRIPT,
+                f::NOSCRIPT | f::MAY_REPLICATE,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
                 scripting::script_flush
@@ -1314,7 +1415,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             cmd!(
                 "load",
                 3,
-                f::NOSCRIPT | f::STALE,
+                f::NOSCRIPT | f::STALE | f::MAY_REPLICATE,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
                 scripting::script_load
@@ -1405,7 +1506,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "fcall",
         -3,
-        f::NOSCRIPT
+        f::MAY_REPLICATE
+            | f::NOSCRIPT
             | f::STALE
             | f::SKIP_MONITOR
             | f::NO_MANDATORY_KEYS
@@ -2349,7 +2451,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd!(
         "pfcount",
         -2,
-        f::READONLY,
+        f::MAY_REPLICATE | f::READONLY,
         [1, -1, 1],
         acl::READ | acl::HYPERLOGLOG | acl::SLOW,
         hll::pfcount

@@ -102,7 +102,7 @@ pub fn exec(ctx: &mut Ctx, _: &mut Store) {
             args: &args,
             cmd,
         };
-        (cmd.handler)(&mut inner, &mut all);
+        super::call(&mut inner, &mut all, false);
         // Connection-level effects (QUIT/SHUTDOWN cannot be queued) are kept
         // for after the whole transaction.
         if inner.client.after != After::Continue {

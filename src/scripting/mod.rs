@@ -444,7 +444,7 @@ impl Run<'_, '_> {
             args: &argv,
             cmd,
         };
-        (cmd.handler)(&mut inner, self.store);
+        crate::commands::call(&mut inner, self.store, true);
         inner.client.after = crate::commands::After::Continue;
         if buf.first() == Some(&b'-') {
             let end = buf.len().saturating_sub(2).max(1);

@@ -43,6 +43,8 @@ pub struct ClientHandle {
     /// Channel and pattern subscriptions (CLIENT LIST sub/psub).
     pub sub: AtomicUsize,
     pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
+    pub monitor: AtomicBool,
 }
 
 impl ClientHandle {
@@ -67,6 +69,8 @@ impl ClientHandle {
             blocked: Mutex::new(None),
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
+            monitor: AtomicBool::new(false),
         }
     }
 
@@ -90,15 +94,19 @@ impl ClientHandle {
         self.kill.notify_one();
     }
 
-    /// Subscribed to a channel or pattern: a pubsub-class client.
+    /// Subscribed to a channel, pattern or shard channel: a pubsub-class
+    /// client.
     pub fn is_pubsub(&self) -> bool {
-        self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0
+        [&self.sub, &self.psub, &self.ssub]
+            .iter()
+            .any(|n| n.load(Ordering::Relaxed) > 0)
     }
 
     /// CLIENT LIST flags, in Redis's order.
     fn flags(&self) -> String {
         let mut f = String::new();
         for (set, c) in [
+            (self.monitor.load(Ordering::Relaxed), 'O'),
             (self.is_pubsub(), 'P'),
             (self.blocked.lock().is_some(), 'b'),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
@@ -125,7 +133,7 @@ impl ClientHandle {
         let qbuf = self.query_buffer.load(Ordering::Relaxed);
         let omem = self.output_buffer.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} \
              user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -138,6 +146,7 @@ impl ClientHandle {
             self.db.load(Ordering::Relaxed),
             self.sub.load(Ordering::Relaxed),
             self.psub.load(Ordering::Relaxed),
+            self.ssub.load(Ordering::Relaxed),
             qbuf,
             omem,
             qbuf + omem,
@@ -169,8 +178,10 @@ pub struct Client {
     pub no_block: bool,
     /// Set by a blocking command that found no data (`After::Block`).
     pub blocked: Option<Blocked>,
-    /// Created by the first SUBSCRIBE or PSUBSCRIBE.
+    /// Created by the first (P|S)SUBSCRIBE or MONITOR.
     pub subs: Option<Subscriptions>,
+    /// In MONITOR mode (its lines come through `subs`' queue).
+    pub monitor: bool,
 }
 
 /// A client parked in a blocking command.
@@ -207,6 +218,7 @@ impl Client {
             no_block: false,
             blocked: None,
             subs: None,
+            monitor: false,
         }
     }
 
@@ -215,9 +227,9 @@ impl Client {
         self.handle.db.store(db, Ordering::Relaxed);
     }
 
-    /// Channels plus patterns subscribed to.
+    /// Channels, patterns and shard channels subscribed to.
     pub fn subscriptions(&self) -> usize {
-        self.subs.as_ref().map_or(0, Subscriptions::count)
+        self.subs.as_ref().map_or(0, Subscriptions::total)
     }
 
     /// The client's subscription state, created on first use.
@@ -229,12 +241,12 @@ impl Client {
 
     /// Publishes the subscription counts for CLIENT LIST.
     pub fn sync_sub_counts(&self) {
-        let (sub, psub) = self
-            .subs
-            .as_ref()
-            .map_or((0, 0), |s| (s.channels.len(), s.patterns.len()));
+        let (sub, psub, ssub) = self.subs.as_ref().map_or((0, 0, 0), |s| {
+            (s.channels.len(), s.patterns.len(), s.shard_channels.len())
+        });
         self.handle.sub.store(sub, Ordering::Relaxed);
         self.handle.psub.store(psub, Ordering::Relaxed);
+        self.handle.ssub.store(ssub, Ordering::Relaxed);
     }
 
     pub fn set_resp(&mut self, resp: u8) {

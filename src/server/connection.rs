@@ -65,6 +65,7 @@ async fn serve(srv: Arc<Server>, mut stream: TcpStream, handle: Arc<ClientHandle
         tracing::error!("connection {} ended by an internal error: {}", handle.id, e);
     }
     commands::pubsub::unsubscribe_all(&srv, &mut client);
+    commands::ops::stop_monitor(&srv, &mut client);
     let ks = &srv.keyspace;
     commands::transaction::unwatch_all(
         &mut client,
@@ -119,8 +120,8 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             )
         };
         if !buffered {
-            // Like Redis, `timeout` never closes a subscriber.
-            let idle_timeout = if client.subscriptions() > 0 {
+            // Like Redis, `timeout` never closes a subscriber or a monitor.
+            let idle_timeout = if client.subscriptions() > 0 || client.monitor {
                 0
             } else {
                 idle_timeout
@@ -189,6 +190,15 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             After::Block => {
                 if !wait_unblocked(srv, stream, client, &mut rbuf, &mut wbuf, &mut shutdown).await {
                     return;
+                }
+                buffered = true;
+                continue;
+            }
+            After::Postponed => {
+                tokio::select! {
+                    _ = srv.pause.wait() => {}
+                    _ = handle.kill.notified() => return,
+                    _ = shutdown.changed() => return,
                 }
                 buffered = true;
                 continue;
@@ -293,8 +303,11 @@ fn run_buffered(
                         after
                     }
                 };
-                if after != After::Continue {
-                    return (consumed, after);
+                match after {
+                    After::Continue => {}
+                    // Not consumed: it runs again once the pause ends.
+                    After::Postponed => return (base, after),
+                    _ => return (consumed, after),
                 }
             }
             Err(e) => {
@@ -389,6 +402,9 @@ fn run(srv: &Server, client: &mut Client, args: &[&[u8]], wbuf: &mut Vec<u8>) ->
     }
     let mark = wbuf.len();
     let after = commands::execute(srv, client, args, wbuf);
+    if after == After::Postponed {
+        return after;
+    }
     if let Some(b) = client.blocked.as_mut() {
         b.silent = client.reply_mode != ReplyMode::On;
     }

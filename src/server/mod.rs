@@ -3,6 +3,7 @@
 
 mod client;
 mod connection;
+pub mod pause;
 
 pub use client::{Blocked, Client, ClientHandle, Clients, MultiState, ReplyMode};
 
@@ -36,6 +37,9 @@ pub struct Server {
     pub lastsave: AtomicI64,
     /// The Lua engine (EVAL, FCALL) and the running script's state.
     pub scripts: crate::scripting::Engine,
+    pub monitors: crate::monitor::Monitors,
+    pub pause: pause::Pause,
+    pub slowlog: crate::slowlog::SlowLog,
     next_client_id: AtomicU64,
     /// Cached from the config: read on every command.
     auth_required: AtomicBool,
@@ -55,6 +59,9 @@ impl Server {
         apply_access_policy(&config);
         let keyspace = Keyspace::new(databases);
         apply_pubsub_settings(&keyspace, &config);
+        let monitors = crate::monitor::Monitors::default();
+        let slowlog = crate::slowlog::SlowLog::default();
+        apply_ops_settings(&monitors, &slowlog, &config);
         Server {
             config: RwLock::new(config),
             keyspace,
@@ -72,6 +79,9 @@ impl Server {
             shutdown: watch::channel(false).0,
             ops_samples: Mutex::new(std::collections::VecDeque::new()),
             scripts: crate::scripting::Engine::new(),
+            monitors,
+            slowlog,
+            pause: pause::Pause::default(),
         }
     }
 
@@ -87,6 +97,7 @@ impl Server {
             .store(!cfg.text(config::REQUIREPASS).is_empty(), Ordering::Relaxed);
         apply_access_policy(&cfg);
         apply_pubsub_settings(&self.keyspace, &cfg);
+        apply_ops_settings(&self.monitors, &self.slowlog, &cfg);
     }
 
     pub fn next_client_id(&self) -> u64 {
@@ -134,6 +145,18 @@ fn apply_pubsub_settings(ks: &Keyspace, cfg: &Config) {
     ks.pubsub.configure(
         cfg.num(config::NOTIFY_KEYSPACE_EVENTS) as u32,
         cfg.output_limits("pubsub"),
+    );
+}
+
+fn apply_ops_settings(
+    monitors: &crate::monitor::Monitors,
+    slowlog: &crate::slowlog::SlowLog,
+    cfg: &Config,
+) {
+    monitors.configure(cfg.output_limits("slave"));
+    slowlog.configure(
+        cfg.num(config::SLOWLOG_LOG_SLOWER_THAN),
+        cfg.num(config::SLOWLOG_MAX_LEN) as usize,
     );
 }
 

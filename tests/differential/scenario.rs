@@ -134,6 +134,7 @@ pub fn parse_line(line: &str, location: String) -> Result<Step, String> {
             "~set" => Mode::Set,
             "~pairs" => Mode::Pairs,
             "~scan" => Mode::Scan,
+            "~slowlog" => Mode::Slowlog,
             "~any" => Mode::Any,
             "~noreply" => Mode::NoReply,
             "~range" => Mode::Range(num(toks.next(), "~range")?, num(toks.next(), "~range")?),

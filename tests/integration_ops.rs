@@ -1,0 +1,186 @@
+//! MONITOR, SLOWLOG and CLIENT PAUSE with several real connections. Run
+//! against a real Redis with `RUSSET_IT_REFERENCE=/usr/bin/redis-server` to
+//! check the expectations.
+
+mod common;
+
+use common::{encode_str, start, Conn, Resp};
+use std::time::{Duration, Instant};
+
+/// The next MONITOR line with its timestamp and client port masked.
+fn line(m: &mut Conn) -> String {
+    let Resp::Simple(s) = m.read() else {
+        panic!("not a monitor line")
+    };
+    let (ts, rest) = s.split_once(' ').expect("timestamp");
+    let (secs, micros) = ts.split_once('.').expect("seconds.micros");
+    assert!(secs.len() >= 10 && micros.len() == 6, "{ts}");
+    // "[db 127.0.0.1:port]" -> "[db addr]"; "[db lua]" stays.
+    match rest.find("127.0.0.1:") {
+        Some(i) => {
+            let end = rest[i..].find(']').unwrap() + i;
+            format!("{}addr{}", &rest[..i], &rest[end..])
+        }
+        None => rest.to_string(),
+    }
+}
+
+fn no_reply_within(c: &mut Conn, ms: u64) -> bool {
+    c.stream
+        .set_read_timeout(Some(Duration::from_millis(ms)))
+        .unwrap();
+    let none = c.try_read().is_err();
+    c.stream
+        .set_read_timeout(Some(common::READ_TIMEOUT))
+        .unwrap();
+    none
+}
+
+#[test]
+fn monitor_shows_commands_like_redis() {
+    let srv = start();
+    let mut m = srv.conn();
+    m.ok("MONITOR");
+    let mut c = srv.conn();
+    c.ok("SET k v");
+    assert_eq!(line(&mut m), r#"[0 addr] "SET" "k" "v""#);
+    c.cmd_bytes(&[b"SET", b"b", b"a\x00\"\\\n\xff"]);
+    assert_eq!(line(&mut m), r#"[0 addr] "SET" "b" "a\x00\"\\\n\xff""#);
+    // The database is the one the command left selected.
+    c.ok("SELECT 3");
+    assert_eq!(line(&mut m), r#"[3 addr] "SELECT" "3""#);
+    c.ok("SELECT 0");
+    line(&mut m);
+    // Rejected commands and admin commands are not shown; credentials are
+    // redacted even when the command fails.
+    assert!(c.run("NOPE").is_error());
+    assert!(c.run("GET").is_error());
+    c.run("CONFIG GET maxmemory");
+    c.run("CLIENT LIST");
+    c.run("SLOWLOG LEN");
+    assert!(c.run("AUTH user secret").is_error());
+    assert_eq!(line(&mut m), r#"[0 addr] "AUTH" "(redacted)" "(redacted)""#);
+    // MULTI's commands show at EXEC, before it; scripts before their calls.
+    c.ok("MULTI");
+    c.run("INCR n");
+    c.run("GET n");
+    c.run("EXEC");
+    assert_eq!(line(&mut m), r#"[0 addr] "MULTI""#);
+    assert_eq!(line(&mut m), r#"[0 addr] "INCR" "n""#);
+    assert_eq!(line(&mut m), r#"[0 addr] "GET" "n""#);
+    assert_eq!(line(&mut m), r#"[0 addr] "EXEC""#);
+    c.cmd(&[
+        "EVAL",
+        "redis.call('select','5') return redis.call('get','a')",
+        "0",
+    ]);
+    assert_eq!(
+        line(&mut m),
+        r#"[0 addr] "EVAL" "redis.call('select','5') return redis.call('get','a')" "0""#
+    );
+    assert_eq!(line(&mut m), r#"[5 lua] "select" "5""#);
+    assert_eq!(line(&mut m), r#"[5 lua] "get" "a""#);
+    // A monitor cannot touch the keyspace, still sees its own commands and
+    // shows as flag O.
+    assert_eq!(
+        m.err("GET k"),
+        "ERR Replica can't interact with the keyspace"
+    );
+    assert_eq!(m.run("ECHO hi"), Resp::bulk("hi"));
+    assert_eq!(line(&mut m), r#"[0 addr] "ECHO" "hi""#);
+    let list = String::from_utf8(c.run("CLIENT LIST").as_bytes()).unwrap();
+    assert!(list.contains("flags=O "), "{list}");
+    // RESET leaves MONITOR mode.
+    assert_eq!(m.run("RESET"), Resp::simple("RESET"));
+    c.ok("SET k2 v");
+    assert_eq!(m.run("GET k2"), Resp::bulk("v"));
+}
+
+#[test]
+fn monitor_refused_in_multi() {
+    let srv = start();
+    let mut c = srv.conn();
+    c.ok("MULTI");
+    assert_eq!(c.run("MONITOR"), Resp::simple("QUEUED"));
+    assert_eq!(
+        c.run("EXEC"),
+        Resp::arr(vec![Resp::err(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client"
+        )])
+    );
+}
+
+#[test]
+fn slowlog_records_client_and_trims() {
+    let srv = start();
+    let mut c = srv.conn();
+    c.ok("CONFIG SET slowlog-log-slower-than 0");
+    c.ok("CLIENT SETNAME tester");
+    c.ok("SLOWLOG RESET");
+    let big = "x".repeat(200);
+    c.cmd(&["SET", "k", &big]);
+    let entries = c.run("SLOWLOG GET 1");
+    let e = entries.as_array()[0].as_array();
+    assert!(e[1].as_int() > 1_600_000_000);
+    assert!(e[2].as_int() >= 0);
+    let argv = e[3].as_strings();
+    assert_eq!(argv[2], format!("{}... (72 more bytes)", &big[..128]));
+    assert!(e[4].as_str().starts_with("127.0.0.1:"));
+    assert_eq!(e[5].as_str(), "tester");
+    // Off with a negative threshold.
+    c.ok("CONFIG SET slowlog-log-slower-than -1");
+    c.ok("SLOWLOG RESET");
+    c.ok("SET a b");
+    assert_eq!(c.int("SLOWLOG LEN"), 0);
+}
+
+#[test]
+fn write_pause_holds_writes_and_lets_reads_through() {
+    let srv = start();
+    let mut admin = srv.conn();
+    let mut w = srv.conn();
+    let mut r = srv.conn();
+    r.ok("SET k v");
+    admin.ok("CLIENT PAUSE 10000 WRITE");
+    w.send(&encode_str(&["SET", "k", "new"]));
+    assert!(no_reply_within(&mut w, 200));
+    assert_eq!(r.get("GET k").as_deref(), Some("v"));
+    assert_eq!(r.cmd(&["EVAL_RO", "return 1", "0"]), Resp::Int(1));
+    // MULTI itself runs; a write is held back while being queued.
+    r.ok("MULTI");
+    r.send(&encode_str(&["INCR", "n"]));
+    assert!(no_reply_within(&mut r, 100));
+    // So is PUBLISH, and a script.
+    let mut p = srv.conn();
+    p.send(&encode_str(&["PUBLISH", "ch", "x"]));
+    assert!(no_reply_within(&mut p, 100));
+    admin.ok("CLIENT UNPAUSE");
+    assert_eq!(w.read(), Resp::ok());
+    assert_eq!(r.read(), Resp::simple("QUEUED"));
+    assert_eq!(r.run("EXEC"), Resp::arr(vec![Resp::Int(1)]));
+    assert_eq!(p.read(), Resp::Int(0));
+    assert_eq!(admin.get("GET k").as_deref(), Some("new"));
+}
+
+#[test]
+fn all_pause_holds_everything_until_it_expires() {
+    let srv = start();
+    let mut admin = srv.conn();
+    let mut c = srv.conn();
+    admin.ok("CLIENT PAUSE 300 ALL");
+    let started = Instant::now();
+    assert_eq!(c.run("PING"), Resp::simple("PONG"));
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    // Pipelined commands behind a held one run in order once it ends.
+    admin.ok("CLIENT PAUSE 200 WRITE");
+    let mut pipeline = encode_str(&["SET", "a", "1"]);
+    pipeline.extend(encode_str(&["GET", "a"]));
+    c.send(&pipeline);
+    assert_eq!(c.read(), Resp::ok());
+    assert_eq!(c.read(), Resp::bulk("1"));
+    assert_eq!(
+        admin.err("CLIENT PAUSE 10 NOPE"),
+        "ERR CLIENT PAUSE mode must be WRITE or ALL"
+    );
+    assert_eq!(admin.err("CLIENT PAUSE -1"), "ERR timeout is negative");
+}
