@@ -81,6 +81,11 @@ fn scenarios_lists() {
 }
 
 #[test]
+fn scenarios_stream() {
+    family("stream");
+}
+
+#[test]
 fn scenarios_blocking() {
     family("blocking");
 }

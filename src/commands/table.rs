@@ -5,7 +5,7 @@
 
 use super::{
     bitmap, blocking, bloom, connection, geo, hll, keys, list, pubsub, scripting, server, set,
-    sort, string, transaction, zset, Ctx, KeyIndices,
+    sort, stream, string, transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -179,6 +179,9 @@ impl CommandSpec {
             if self.numkeys_at > 0 {
                 out.extend(self.counted_keys(args));
             }
+            if let Some(p) = self.keys_proc {
+                (p.extra)(args, &mut out);
+            }
             return out;
         }
         let argc = args.len() as i32;
@@ -227,7 +230,7 @@ impl CommandSpec {
 
     /// Whether the command has key arguments at all (COMMAND GETKEYS).
     pub fn takes_keys(&self) -> bool {
-        self.first_key > 0 || self.numkeys_at > 0
+        self.first_key > 0 || self.numkeys_at > 0 || self.keys_proc.is_some()
     }
 }
 
@@ -2255,6 +2258,97 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 1, 1],
         acl::READ | acl::GEO | acl::SLOW,
         geo::georadiusbymember_ro
+    ),
+    // Streams. XREAD's keys follow its STREAMS option: READ_KEYS.
+    cmd!(
+        "xadd",
+        -5,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xadd
+    ),
+    cmd!(
+        "xlen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::FAST,
+        stream::xlen
+    ),
+    cmd!(
+        "xrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xrange
+    ),
+    cmd!(
+        "xrevrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xrevrange
+    ),
+    cmd!(
+        "xdel",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xdel
+    ),
+    cmd!(
+        "xtrim",
+        -4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::SLOW,
+        stream::xtrim
+    ),
+    cmd!(
+        "xsetid",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xsetid
+    ),
+    cmd!(
+        "xread",
+        -4,
+        f::READONLY | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::STREAM | acl::SLOW | acl::BLOCKING,
+        stream::xread,
+        keys_proc = &stream::READ_KEYS
+    ),
+    container!(
+        "xinfo",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::STREAM | acl::SLOW,
+                stream::xinfo_help
+            ),
+            cmd!(
+                "stream",
+                -3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_stream
+            ),
+        ]
     ),
     // ---- Bloom filters (Redis 8 / RedisBloom; not in Redis 7.0) ----
     cmd!(
