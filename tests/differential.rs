@@ -194,6 +194,11 @@ fn random_lists() {
 }
 
 #[test]
+fn random_stream() {
+    random::run_family("stream", random::stream_cmd());
+}
+
+#[test]
 fn random_hashes() {
     random::run_family("hashes", random::hashes_cmd());
 }
