@@ -36,11 +36,21 @@ pub enum BlockOp {
     /// BZMPOP: [key, [[member, score]...]].
     ZMultiPop { max: bool, count: usize },
     /// XREAD: the entries of a key past `after[i]` (`i` its index in the
-    /// waiter's keys), at most `count`.
+    /// waiter's keys), at most `count`. XREADGROUP ... `>`: the entries
+    /// past its group's last ID.
     XRead {
         after: Vec<crate::store::stream::StreamId>,
         count: usize,
+        group: Option<GroupRead>,
     },
+}
+
+/// The group, consumer and NOACK flag of a blocked XREADGROUP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRead {
+    pub group: Vec<u8>,
+    pub consumer: Vec<u8>,
+    pub noack: bool,
 }
 
 impl BlockOp {

@@ -276,3 +276,167 @@ fn stream_writes_send_keyspace_events() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// The IDs in an XREADGROUP reply (empty for nil).
+fn ids_of(v: &Value) -> Vec<String> {
+    let Value::Array(streams) = v else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in streams {
+        let Value::Array(kv) = s else { continue };
+        let Some(Value::Array(entries)) = kv.get(1) else {
+            continue;
+        };
+        for e in entries {
+            if let Value::Array(e) = e {
+                if let Some(Value::BulkString(id)) = e.first() {
+                    out.push(String::from_utf8_lossy(id).into_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn xreadgroup_delivers_each_entry_to_exactly_one_consumer() {
+    let srv = start();
+    let mut admin = srv.con();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("s")
+        .arg("g")
+        .arg("$")
+        .arg("MKSTREAM")
+        .query(&mut admin)
+        .unwrap();
+    let consumers: Vec<_> = ["c1", "c2"]
+        .iter()
+        .map(|name| {
+            let mut c = srv.con();
+            let name = name.to_string();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    let v: Value = redis::cmd("XREADGROUP")
+                        .arg("GROUP")
+                        .arg("g")
+                        .arg(&name)
+                        .arg("COUNT")
+                        .arg(3)
+                        .arg("BLOCK")
+                        .arg(300)
+                        .arg("STREAMS")
+                        .arg("s")
+                        .arg(">")
+                        .query(&mut c)
+                        .unwrap();
+                    if v == Value::Nil {
+                        return got;
+                    }
+                    got.extend(ids_of(&v));
+                }
+            })
+        })
+        .collect();
+    let n = 200;
+    for i in 1..=n {
+        xadd(&mut admin, "s", &format!("{i}-1"), "f", "v");
+    }
+    let mut all: Vec<String> = consumers
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(all.len(), n);
+    all.sort_by_key(|id| id.split('-').next().unwrap().parse::<u64>().unwrap());
+    all.dedup();
+    assert_eq!(all.len(), n);
+    let pending: Vec<Value> = redis::cmd("XPENDING")
+        .arg("s")
+        .arg("g")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(pending[0], Value::Int(n as i64));
+}
+
+#[test]
+fn blocked_xreadgroup_gets_an_error_when_its_key_or_group_goes() {
+    let srv = start();
+    let mut admin = srv.con();
+    let create = |c: &mut Connection| {
+        let _: () = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg("s")
+            .arg("g")
+            .arg("$")
+            .arg("MKSTREAM")
+            .query(c)
+            .unwrap();
+    };
+    create(&mut admin);
+    let mut c = srv.con();
+    fn reader(c: &mut Connection) -> redis::RedisResult<Value> {
+        let read = ["GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"];
+        redis::cmd("XREADGROUP").arg(&read[..]).query(c)
+    }
+    let h = std::thread::spawn(move || {
+        let first = reader(&mut c).unwrap_err().to_string();
+        (first, c)
+    });
+    await_blocked(&mut admin, 1);
+    let _: () = redis::cmd("DEL").arg("s").query(&mut admin).unwrap();
+    let (err, mut c) = h.join().unwrap();
+    assert!(err.contains("the stream key no longer exists"), "{err}");
+    create(&mut admin);
+    let h = std::thread::spawn(move || reader(&mut c).unwrap_err().to_string());
+    await_blocked(&mut admin, 1);
+    let _: i64 = redis::cmd("XGROUP")
+        .arg("DESTROY")
+        .arg("s")
+        .arg("g")
+        .query(&mut admin)
+        .unwrap();
+    let err = h.join().unwrap();
+    assert!(err.contains("no longer exists"), "{err}");
+    await_blocked(&mut admin, 0);
+}
+
+#[test]
+fn blocked_xreadgroup_is_woken_by_xadd_and_the_entry_becomes_pending() {
+    let srv = start();
+    let mut admin = srv.con();
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("s")
+        .arg("g")
+        .arg("$")
+        .arg("MKSTREAM")
+        .query(&mut admin)
+        .unwrap();
+    let h = spawn_blocked(
+        &srv,
+        &mut admin,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        0,
+    );
+    xadd(&mut admin, "s", "7-1", "f", "v");
+    assert_eq!(h.join().unwrap(), read_reply("s", &[("7-1", "f", "v")]));
+    let pending: Vec<Value> = redis::cmd("XPENDING")
+        .arg("s")
+        .arg("g")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(pending[0], Value::Int(1));
+    assert_eq!(pending[1], bulk("7-1"));
+}

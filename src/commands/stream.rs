@@ -3,11 +3,14 @@
 //! store/stream.rs; blocked readers are served by commands/blocking.rs.
 
 use super::{blocking, table::KeysProc, Ctx, KeyIndices};
-use crate::blocking::{BlockOp, Waiter};
+use crate::blocking::{BlockOp, GroupRead, Waiter};
 use crate::config;
 use crate::protocol::Reply;
 use crate::pubsub::events;
-use crate::store::stream::{parse_id, Fields, Limits, Stream, StreamId, Trim, LISTPACK_MAX_SIZE};
+use crate::store::stream::{
+    parse_id, Fields, Group, Limits, Stream, StreamId, Trim, INVALID_ENTRIES_READ,
+    LISTPACK_MAX_SIZE,
+};
 use crate::store::{NewValue, Store, Value, ValueRef};
 use crate::util::{eq_ignore_case, parse_i64};
 
@@ -472,9 +475,9 @@ pub fn xsetid(ctx: &mut Ctx, db: &mut Store) {
     db.modified(key);
 }
 
-// ---- XREAD ----
+// ---- XREAD, XREADGROUP ----
 
-/// XREAD's options.
+/// XREAD's and XREADGROUP's options.
 struct ReadArgs {
     /// BLOCK's timeout in ms (0 = forever).
     block: Option<i64>,
@@ -482,6 +485,9 @@ struct ReadArgs {
     /// Index of the first key; as many IDs follow the keys.
     streams_at: usize,
     nkeys: usize,
+    /// Index of GROUP's group name (the consumer follows).
+    group_at: Option<usize>,
+    noack: bool,
 }
 
 enum ReadError {
@@ -494,13 +500,15 @@ enum ReadError {
     TimeoutNegative,
 }
 
-/// Parses XREAD's options, up to STREAMS (shared with the key finder).
-fn read_args(args: &[&[u8]]) -> Result<ReadArgs, ReadError> {
+/// Parses the options up to STREAMS (shared with the key finders).
+fn read_args(args: &[&[u8]], xreadgroup: bool) -> Result<ReadArgs, ReadError> {
     let mut a = ReadArgs {
         block: None,
         count: 0,
         streams_at: 0,
         nkeys: 0,
+        group_at: None,
+        noack: false,
     };
     let mut i = 1;
     while i < args.len() {
@@ -526,9 +534,16 @@ fn read_args(args: &[&[u8]]) -> Result<ReadArgs, ReadError> {
             a.nkeys = n / 2;
             return Ok(a);
         } else if eq_ignore_case(o, "group") && more >= 2 {
-            return Err(ReadError::Group);
+            if !xreadgroup {
+                return Err(ReadError::Group);
+            }
+            a.group_at = Some(i + 1);
+            i += 2;
         } else if eq_ignore_case(o, "noack") {
-            return Err(ReadError::NoAck);
+            if !xreadgroup {
+                return Err(ReadError::NoAck);
+            }
+            a.noack = true;
         } else {
             return Err(ReadError::Syntax);
         }
@@ -537,13 +552,20 @@ fn read_args(args: &[&[u8]]) -> Result<ReadArgs, ReadError> {
     Err(ReadError::Syntax)
 }
 
+fn read_keys(args: &[&[u8]], out: &mut KeyIndices, xreadgroup: bool) {
+    if let Ok(a) = read_args(args, xreadgroup) {
+        out.extend(a.streams_at..a.streams_at + a.nkeys);
+    }
+}
+
 /// XREAD's keys follow its STREAMS option.
 pub static READ_KEYS: KeysProc = KeysProc {
-    extra: |args, out: &mut KeyIndices| {
-        if let Ok(a) = read_args(args) {
-            out.extend(a.streams_at..a.streams_at + a.nkeys);
-        }
-    },
+    extra: |args, out: &mut KeyIndices| read_keys(args, out, false),
+    undeclared: |_| false,
+};
+
+pub static READGROUP_KEYS: KeysProc = KeysProc {
+    extra: |args, out: &mut KeyIndices| read_keys(args, out, true),
     undeclared: |_| false,
 };
 
@@ -557,25 +579,43 @@ fn waited_id(w: &Waiter, key: &[u8]) -> Option<StreamId> {
 }
 
 /// Whether a client blocked in XREAD on `key` can be served now: the key is
-/// a stream whose last ID went past the one it waits after.
+/// a stream whose last ID went past the one it waits after (for
+/// XREADGROUP, its group's last ID). A blocked XREADGROUP whose key or
+/// group went away is "served" its error.
 pub(super) fn ready_for(db: &mut Store, key: &[u8], w: &Waiter) -> bool {
-    let Some(after) = waited_id(w, key) else {
+    let (Some(after), BlockOp::XRead { group, .. }) = (waited_id(w, key), &w.op) else {
         return false;
     };
-    match db.write(key).map(|e| e.value()) {
-        Some(ValueRef::Obj(Value::Stream(s))) => s.last_id > after,
-        _ => false,
+    match (db.write(key).map(|e| e.value()), group) {
+        (Some(ValueRef::Obj(Value::Stream(s))), None) => s.last_id > after,
+        (Some(ValueRef::Obj(Value::Stream(s))), Some(g)) => s
+            .groups
+            .get(&g.group)
+            .is_none_or(|cg| s.last_id > cg.last_id),
+        (_, None) => false,
+        (_, Some(_)) => true,
     }
 }
 
 /// Serves a blocked XREAD that `ready_for` found ready: [[key, entries]].
 pub(super) fn serve_blocked(db: &mut Store, key: &[u8], w: &Waiter, out: &mut Reply) {
-    let (Some(after), BlockOp::XRead { count, .. }) = (waited_id(w, key), &w.op) else {
+    let (Some(after), BlockOp::XRead { count, group, .. }) = (waited_id(w, key), &w.op) else {
         return out.null_array();
     };
-    let Some(ValueRef::Obj(Value::Stream(s))) = db.get_ref(key).map(|e| e.value()) else {
+    let now = db.now;
+    let Some(ValueRef::Obj(Value::Stream(_))) = db.get_ref(key).map(|e| e.value()) else {
+        return out.error("UNBLOCKED the stream key no longer exists");
+    };
+    let Some(Some(Value::Stream(s))) = db.write(key).map(|e| e.obj_mut()) else {
         return out.null_array();
     };
+    let s: &mut Stream = s;
+    if let Some(g) = group {
+        if !s.groups.contains_key(&g.group) {
+            return out
+                .error("NOGROUP the consumer group this client was blocked on no longer exists");
+        }
+    }
     if out.resp == 2 {
         out.array(1);
         out.array(2);
@@ -583,18 +623,89 @@ pub(super) fn serve_blocked(db: &mut Store, key: &[u8], w: &Waiter, out: &mut Re
         out.map(1);
     }
     out.bulk(key);
-    match after.next() {
-        Some(start) => reply_range(out, s, start, StreamId::MAX, false, *count),
-        None => out.array(0),
+    match group {
+        None => match after.next() {
+            Some(start) => reply_range(out, s, start, StreamId::MAX, false, *count),
+            None => out.array(0),
+        },
+        Some(g) => {
+            let from = s.groups.get(&g.group).map_or(after, |cg| cg.last_id);
+            read_group(out, s, g, from, *count, false, now);
+        }
     }
 }
 
-/// Blocked XREADs read at most this many entries when no COUNT was given.
+/// Delivers to a consumer of a group the entries after `after`: new ones
+/// (advancing the group and, unless NOACK, adding them to its pending
+/// list), or with `history` the consumer's own pending ones.
+fn read_group(
+    out: &mut Reply,
+    s: &mut Stream,
+    g: &GroupRead,
+    after: StreamId,
+    count: usize,
+    history: bool,
+    now: i64,
+) {
+    let Some(mut cg) = s.groups.remove(&g.group) else {
+        return out.array(0);
+    };
+    let limit = if count == 0 { usize::MAX } else { count };
+    let start = after.next().unwrap_or(StreamId::MAX);
+    let pel: Vec<StreamId> = if history {
+        let c = cg.consumer(&g.consumer, now);
+        c.pel.range(start..).take(limit).copied().collect()
+    } else {
+        cg.consumer(&g.consumer, now);
+        Vec::new()
+    };
+    if history {
+        out.array(pel.len());
+        for id in pel {
+            match s.get(id) {
+                Some(fields) => {
+                    reply_entry(out, id, fields);
+                    if let Some(n) = cg.pel.get_mut(&id) {
+                        n.delivery_time = now;
+                        n.delivery_count += 1;
+                    }
+                }
+                None => {
+                    out.array(2);
+                    reply_id(out, id);
+                    out.null_array();
+                }
+            }
+        }
+    } else {
+        let entries: Vec<_> = s.range(start, StreamId::MAX, false).take(limit).collect();
+        out.array(entries.len());
+        for (id, fields) in entries {
+            s.advance_group(&mut cg, id);
+            reply_entry(out, id, fields);
+            if !g.noack {
+                let n = cg.assign(id, &g.consumer, now);
+                n.delivery_time = now;
+                n.delivery_count = 1;
+            }
+        }
+    }
+    s.groups.insert(g.group.clone(), cg);
+}
+
+/// Blocked reads return at most this many entries when no COUNT was given.
 const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
-pub fn xread(ctx: &mut Ctx, db: &mut Store) {
+/// Marks XREADGROUP's `>` among the IDs, as Redis does.
+const NEW_ENTRIES: StreamId = StreamId::MAX;
+
+fn no_group_error(ctx: &mut Ctx, msg: &[&[u8]]) {
+    ctx.out.error_bytes(&msg.concat());
+}
+
+fn read_generic(ctx: &mut Ctx, db: &mut Store, xreadgroup: bool) {
     let args = ctx.args;
-    let a = match read_args(args) {
+    let a = match read_args(args, xreadgroup) {
         Ok(a) => a,
         Err(e) => {
             return match e {
@@ -616,6 +727,14 @@ pub fn xread(ctx: &mut Ctx, db: &mut Store) {
             };
         }
     };
+    let group = a.group_at.map(|i| GroupRead {
+        group: args[i].to_vec(),
+        consumer: args[i + 1].to_vec(),
+        noack: a.noack,
+    });
+    if xreadgroup && group.is_none() {
+        return ctx.out.err("Missing GROUP option for XREADGROUP");
+    }
     // Redis refuses BLOCK in scripts (in MULTI it just does not block).
     if a.block.is_some() && ctx.client.no_block && ctx.srv.scripts.busy.running() {
         let name = String::from_utf8_lossy(args[0]).into_owned();
@@ -630,28 +749,68 @@ pub fn xread(ctx: &mut Ctx, db: &mut Store) {
     for (key, arg) in keys.iter().zip(id_args) {
         let last = match read_stream(ctx, db, key) {
             Err(()) => return,
-            Ok(s) => s.map(|s| s.last_id),
+            Ok(s) => {
+                if let Some(g) = &group {
+                    if !s.is_some_and(|s| s.groups.contains_key(&g.group)) {
+                        return no_group_error(
+                            ctx,
+                            &[
+                                b"NOGROUP No such key '",
+                                key,
+                                b"' or consumer group '",
+                                &g.group,
+                                b"' in XREADGROUP with GROUP option",
+                            ],
+                        );
+                    }
+                }
+                s.map(|s| s.last_id)
+            }
         };
         if *arg == b"$" {
+            if group.is_some() {
+                return ctx.out.err("The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+            }
             after.push(last.unwrap_or(StreamId::MIN));
             continue;
         }
         if *arg == b">" {
-            return ctx.out.err(
-                "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-            );
+            if group.is_none() {
+                return ctx.out.err(
+                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                );
+            }
+            after.push(NEW_ENTRIES);
+            continue;
         }
         let Some(id) = id_arg(ctx, arg, 0, true) else {
             return;
         };
         after.push(id);
     }
-    // Serve synchronously the streams that have entries past their ID.
+    // Serve synchronously the streams that have something: (key index,
+    // entries after this ID, history).
     let mut ready = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        if let Ok(Some(s)) = read_stream(ctx, db, key) {
-            if s.length > 0 && s.edge_id(false).is_some_and(|top| top > after[i]) {
-                ready.push(i);
+        let Ok(Some(s)) = read_stream(ctx, db, key) else {
+            continue;
+        };
+        let top = s.edge_id(false);
+        match &group {
+            Some(_) if after[i] != NEW_ENTRIES => ready.push((i, after[i], true)),
+            Some(g) => {
+                let last = s
+                    .groups
+                    .get(&g.group)
+                    .map_or(StreamId::MAX, |cg| cg.last_id);
+                if top.is_some_and(|top| top > last) {
+                    ready.push((i, last, false));
+                }
+            }
+            None => {
+                if top.is_some_and(|top| top > after[i]) {
+                    ready.push((i, after[i], false));
+                }
             }
         }
     }
@@ -661,18 +820,24 @@ pub fn xread(ctx: &mut Ctx, db: &mut Store) {
         } else {
             ctx.out.map(ready.len());
         }
-        for i in ready {
+        let now = db.now;
+        for (i, from, history) in ready {
             if ctx.out.resp == 2 {
                 ctx.out.array(2);
             }
             ctx.out.bulk(keys[i]);
-            if let Some(ValueRef::Obj(Value::Stream(s))) = db.get_ref(keys[i]).map(|e| e.value()) {
-                match after[i].next() {
+            let Some(Some(Value::Stream(s))) = db.write(keys[i]).map(|e| e.obj_mut()) else {
+                ctx.out.array(0);
+                continue;
+            };
+            match &group {
+                Some(g) => read_group(&mut ctx.out, s, g, from, a.count, history, now),
+                None => match from.next() {
                     Some(start) => {
                         reply_range(&mut ctx.out, s, start, StreamId::MAX, false, a.count)
                     }
                     None => ctx.out.array(0),
-                }
+                },
             }
         }
         return;
@@ -702,8 +867,20 @@ pub fn xread(ctx: &mut Ctx, db: &mut Store) {
     } else {
         a.count
     };
-    let op = BlockOp::XRead { after: ids, count };
+    let op = BlockOp::XRead {
+        after: ids,
+        count,
+        group,
+    };
     blocking::block(ctx, db, &uniq, op, deadline);
+}
+
+pub fn xread(ctx: &mut Ctx, db: &mut Store) {
+    read_generic(ctx, db, false);
+}
+
+pub fn xreadgroup(ctx: &mut Ctx, db: &mut Store) {
+    read_generic(ctx, db, true);
 }
 
 // ---- XINFO ----
@@ -776,10 +953,10 @@ pub fn xinfo_stream(ctx: &mut Ctx, db: &mut Store) {
         out.bulk(b"entries");
         reply_range(out, s, StreamId::MIN, StreamId::MAX, false, count);
         out.bulk(b"groups");
-        out.array(0);
+        reply_full_groups(out, s, count);
     } else {
         out.bulk(b"groups");
-        out.int(0);
+        out.int(s.groups.len() as i64);
         for (name, rev) in [(&b"first-entry"[..], false), (b"last-entry", true)] {
             out.bulk(name);
             match s.range(StreamId::MIN, StreamId::MAX, rev).next() {
@@ -788,4 +965,666 @@ pub fn xinfo_stream(ctx: &mut Ctx, db: &mut Store) {
             }
         }
     }
+}
+
+pub fn xinfo_groups(ctx: &mut Ctx, db: &mut Store) {
+    let Some(s) = info_stream(ctx, db) else {
+        return;
+    };
+    let out = &mut ctx.out;
+    out.array(s.groups.len());
+    for (name, g) in &s.groups {
+        out.map(6);
+        out.bulk(b"name");
+        out.bulk(name);
+        out.bulk(b"consumers");
+        out.int(g.consumers.len() as i64);
+        out.bulk(b"pending");
+        out.int(g.pel.len() as i64);
+        out.bulk(b"last-delivered-id");
+        reply_id(out, g.last_id);
+        reply_counters(out, s, g);
+    }
+}
+
+/// A group's entries-read and lag fields (null when unknown).
+fn reply_counters(out: &mut Reply, s: &Stream, g: &Group) {
+    out.bulk(b"entries-read");
+    match g.entries_read {
+        INVALID_ENTRIES_READ => out.null(),
+        n => out.int(n),
+    }
+    out.bulk(b"lag");
+    match s.lag(g) {
+        Some(n) => out.int(n),
+        None => out.null(),
+    }
+}
+
+pub fn xinfo_consumers(ctx: &mut Ctx, db: &mut Store) {
+    let now = crate::util::now_ms();
+    let gname = ctx.args[3];
+    let Some(s) = info_stream(ctx, db) else {
+        return;
+    };
+    let Some(g) = s.groups.get(gname) else {
+        let key = ctx.args[2];
+        return no_group_error(
+            ctx,
+            &[
+                b"NOGROUP No such consumer group '",
+                gname,
+                b"' for key name '",
+                key,
+                b"'",
+            ],
+        );
+    };
+    let out = &mut ctx.out;
+    out.array(g.consumers.len());
+    for (name, c) in &g.consumers {
+        out.map(3);
+        out.bulk(b"name");
+        out.bulk(name);
+        out.bulk(b"pending");
+        out.int(c.pel.len() as i64);
+        out.bulk(b"idle");
+        out.int((now - c.seen_time).max(0));
+    }
+}
+
+/// XINFO STREAM FULL's groups, each with at most `count` pending entries
+/// (0 = all) in its and its consumers' lists.
+fn reply_full_groups(out: &mut Reply, s: &Stream, count: usize) {
+    let limit = if count == 0 { usize::MAX } else { count };
+    out.array(s.groups.len());
+    for (name, g) in &s.groups {
+        out.map(7);
+        out.bulk(b"name");
+        out.bulk(name);
+        out.bulk(b"last-delivered-id");
+        reply_id(out, g.last_id);
+        reply_counters(out, s, g);
+        out.bulk(b"pel-count");
+        out.int(g.pel.len() as i64);
+        out.bulk(b"pending");
+        out.array(g.pel.len().min(limit));
+        for (id, n) in g.pel.iter().take(limit) {
+            out.array(4);
+            reply_id(out, *id);
+            out.bulk(&n.consumer);
+            out.int(n.delivery_time);
+            out.int(n.delivery_count as i64);
+        }
+        out.bulk(b"consumers");
+        out.array(g.consumers.len());
+        for (cname, c) in &g.consumers {
+            out.map(4);
+            out.bulk(b"name");
+            out.bulk(cname);
+            out.bulk(b"seen-time");
+            out.int(c.seen_time);
+            out.bulk(b"pel-count");
+            out.int(c.pel.len() as i64);
+            out.bulk(b"pending");
+            out.array(c.pel.len().min(limit));
+            for id in c.pel.iter().take(limit) {
+                let n = g.pel.get(id);
+                out.array(3);
+                reply_id(out, *id);
+                out.int(n.map_or(0, |n| n.delivery_time));
+                out.int(n.map_or(0, |n| n.delivery_count as i64));
+            }
+        }
+    }
+}
+
+// ---- XGROUP ----
+
+pub fn xgroup_help(ctx: &mut Ctx, _: &mut Store) {
+    super::server::help(
+        ctx,
+        "XGROUP",
+        &[
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+        ],
+    );
+}
+
+/// CREATE's and SETID's options: (MKSTREAM, ENTRIESREAD), None after
+/// replying the error.
+fn group_options(ctx: &mut Ctx, create: bool) -> Option<(bool, i64)> {
+    let args = ctx.args;
+    let (mut mkstream, mut entries_read) = (false, INVALID_ENTRIES_READ);
+    let mut i = 5;
+    while i < args.len() {
+        if create && eq_ignore_case(args[i], "mkstream") {
+            mkstream = true;
+            i += 1;
+        } else if eq_ignore_case(args[i], "entriesread") && i + 1 < args.len() {
+            let n = ctx.int_arg(i + 1)?;
+            if n < 0 && n != INVALID_ENTRIES_READ {
+                ctx.out.err("value for ENTRIESREAD must be positive or -1");
+                return None;
+            }
+            entries_read = n;
+            i += 2;
+        } else {
+            super::server::subcommand_syntax_error(ctx, "XGROUP");
+            return None;
+        }
+    }
+    Some((mkstream, entries_read))
+}
+
+/// The stream of an XGROUP subcommand, which must exist (unless
+/// `mkstream`) and hold the group if `need_group`; None after replying.
+fn group_stream<'s>(
+    ctx: &mut Ctx,
+    db: &'s mut Store,
+    mkstream: bool,
+    need_group: bool,
+) -> Option<Option<&'s mut Stream>> {
+    let (key, gname) = (ctx.args[2], ctx.args[3]);
+    let s = write_stream(ctx, db, key).ok()?;
+    if mkstream {
+        return Some(s);
+    }
+    let Some(s) = s else {
+        ctx.out.err("The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+        return None;
+    };
+    if need_group && !s.groups.contains_key(gname) {
+        no_group_error(
+            ctx,
+            &[
+                b"NOGROUP No such consumer group '",
+                gname,
+                b"' for key name '",
+                key,
+                b"'",
+            ],
+        );
+        return None;
+    }
+    Some(Some(s))
+}
+
+pub fn xgroup_create(ctx: &mut Ctx, db: &mut Store) {
+    let Some((mkstream, entries_read)) = group_options(ctx, true) else {
+        return;
+    };
+    let (key, gname, id_arg_) = (ctx.args[2], ctx.args[3], ctx.args[4]);
+    let Some(s) = group_stream(ctx, db, mkstream, false) else {
+        return;
+    };
+    let last = s.map(|s| s.last_id);
+    let id = if id_arg_ == b"$" {
+        last.unwrap_or(StreamId::MIN)
+    } else {
+        match id_arg(ctx, id_arg_, 0, true) {
+            Some(id) => id,
+            None => return,
+        }
+    };
+    if last.is_none() {
+        db.set(key, NewValue::Obj(Value::Stream(Box::default())), None);
+    }
+    let Ok(Some(s)) = write_stream(ctx, db, key) else {
+        return;
+    };
+    if s.groups.contains_key(gname) {
+        return ctx
+            .out
+            .error("BUSYGROUP Consumer Group name already exists");
+    }
+    s.groups
+        .insert(gname.to_vec(), Group::new(id, entries_read));
+    ctx.out.ok();
+    db.notify(events::STREAM, "xgroup-create", key);
+    db.modified(key);
+}
+
+pub fn xgroup_setid(ctx: &mut Ctx, db: &mut Store) {
+    let Some((_, entries_read)) = group_options(ctx, false) else {
+        return;
+    };
+    let (key, gname, arg) = (ctx.args[2], ctx.args[3], ctx.args[4]);
+    let Some(Some(s)) = group_stream(ctx, db, false, true) else {
+        return;
+    };
+    let id = if arg == b"$" {
+        s.last_id
+    } else {
+        match parse_id(arg, 0, false, false) {
+            Some((id, _)) => id,
+            None => return ctx.out.err(INVALID_ID),
+        }
+    };
+    let Ok(Some(s)) = write_stream(ctx, db, key) else {
+        return;
+    };
+    if let Some(g) = s.groups.get_mut(gname) {
+        g.last_id = id;
+        g.entries_read = entries_read;
+    }
+    ctx.out.ok();
+    db.notify(events::STREAM, "xgroup-setid", key);
+    db.modified(key);
+}
+
+pub fn xgroup_destroy(ctx: &mut Ctx, db: &mut Store) {
+    let (key, gname) = (ctx.args[2], ctx.args[3]);
+    let Some(Some(s)) = group_stream(ctx, db, false, false) else {
+        return;
+    };
+    if s.groups.remove(gname).is_none() {
+        return ctx.out.int(0);
+    }
+    ctx.out.int(1);
+    db.notify(events::STREAM, "xgroup-destroy", key);
+    // Also wakes the XREADGROUPs blocked on the group, with an error.
+    db.modified(key);
+}
+
+pub fn xgroup_createconsumer(ctx: &mut Ctx, db: &mut Store) {
+    let (key, gname, cname) = (ctx.args[2], ctx.args[3], ctx.args[4]);
+    let now = crate::util::now_ms();
+    let Some(Some(s)) = group_stream(ctx, db, false, true) else {
+        return;
+    };
+    let Some(g) = s.groups.get_mut(gname) else {
+        return;
+    };
+    if g.consumers.contains_key(cname) {
+        return ctx.out.int(0);
+    }
+    g.consumer(cname, now);
+    ctx.out.int(1);
+    db.notify(events::STREAM, "xgroup-createconsumer", key);
+    db.modified(key);
+}
+
+pub fn xgroup_delconsumer(ctx: &mut Ctx, db: &mut Store) {
+    let (key, gname, cname) = (ctx.args[2], ctx.args[3], ctx.args[4]);
+    let Some(Some(s)) = group_stream(ctx, db, false, true) else {
+        return;
+    };
+    let Some(g) = s.groups.get_mut(gname) else {
+        return;
+    };
+    let Some(c) = g.consumers.remove(cname) else {
+        return ctx.out.int(0);
+    };
+    for id in &c.pel {
+        g.pel.remove(id);
+    }
+    ctx.out.int(c.pel.len() as i64);
+    db.notify(events::STREAM, "xgroup-delconsumer", key);
+    db.modified(key);
+}
+
+// ---- XACK, XPENDING, XCLAIM, XAUTOCLAIM ----
+
+pub fn xack(ctx: &mut Ctx, db: &mut Store) {
+    let args = ctx.args;
+    let exists = match read_stream(ctx, db, args[1]) {
+        Err(()) => return,
+        Ok(s) => s.is_some_and(|s| s.groups.contains_key(args[2])),
+    };
+    if !exists {
+        return ctx.out.int(0);
+    }
+    let mut ids = Vec::with_capacity(args.len() - 3);
+    for a in &args[3..] {
+        let Some(id) = id_arg(ctx, a, 0, true) else {
+            return;
+        };
+        ids.push(id);
+    }
+    let Ok(Some(s)) = write_stream(ctx, db, args[1]) else {
+        return;
+    };
+    let Some(g) = s.groups.get_mut(args[2]) else {
+        return ctx.out.int(0);
+    };
+    let acked = ids.into_iter().filter(|&id| g.unpend(id)).count();
+    ctx.out.int(acked as i64);
+}
+
+/// The stream and group of XPENDING/XCLAIM/XAUTOCLAIM; None after replying
+/// WRONGTYPE or NOGROUP.
+fn stream_group<'s>(ctx: &mut Ctx, db: &'s mut Store) -> Option<&'s mut Stream> {
+    let (key, gname) = (ctx.args[1], ctx.args[2]);
+    match write_stream(ctx, db, key) {
+        Err(()) => None,
+        Ok(Some(s)) if s.groups.contains_key(gname) => Some(s),
+        Ok(_) => {
+            no_group_error(
+                ctx,
+                &[
+                    b"NOGROUP No such key '",
+                    key,
+                    b"' or consumer group '",
+                    gname,
+                    b"'",
+                ],
+            );
+            None
+        }
+    }
+}
+
+pub fn xpending(ctx: &mut Ctx, db: &mut Store) {
+    let args = ctx.args;
+    let argc = args.len();
+    if argc != 3 && !(6..=9).contains(&argc) {
+        return ctx.syntax_error();
+    }
+    let mut range = None;
+    if argc >= 6 {
+        let mut at = 3;
+        let mut min_idle = 0;
+        if eq_ignore_case(args[3], "idle") {
+            let Some(n) = ctx.int_arg(4) else {
+                return;
+            };
+            if argc < 8 {
+                return ctx.syntax_error();
+            }
+            min_idle = n;
+            at += 2;
+        }
+        let Some(count) = ctx.int_arg(at + 2) else {
+            return;
+        };
+        let Some(start) = bound_arg(ctx, args[at], true) else {
+            return;
+        };
+        let Some(end) = bound_arg(ctx, args[at + 1], false) else {
+            return;
+        };
+        range = Some((
+            start,
+            end,
+            count.max(0) as usize,
+            min_idle,
+            args.get(at + 3),
+        ));
+    }
+    let Some(s) = stream_group(ctx, db) else {
+        return;
+    };
+    let Some(g) = s.groups.get(args[2]) else {
+        return;
+    };
+    let out = &mut ctx.out;
+    let Some((start, end, count, min_idle, consumer)) = range else {
+        out.array(4);
+        out.int(g.pel.len() as i64);
+        let (Some((first, _)), Some((last, _))) = (g.pel.first_key_value(), g.pel.last_key_value())
+        else {
+            out.null();
+            out.null();
+            return out.null_array();
+        };
+        reply_id(out, *first);
+        reply_id(out, *last);
+        let owners: Vec<_> = g
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.pel.is_empty())
+            .collect();
+        out.array(owners.len());
+        for (name, c) in owners {
+            out.array(2);
+            out.bulk(name);
+            out.bulk_int(c.pel.len() as i64);
+        }
+        return;
+    };
+    let ids: Vec<StreamId> = match consumer {
+        Some(name) => match g.consumers.get(*name) {
+            Some(c) if start <= end => c.pel.range(start..=end).copied().collect(),
+            _ => Vec::new(),
+        },
+        None if start <= end => g.pel.range(start..=end).map(|(id, _)| *id).collect(),
+        None => Vec::new(),
+    };
+    let now = crate::util::now_ms();
+    let rows: Vec<_> = ids
+        .into_iter()
+        .filter_map(|id| g.pel.get(&id).map(|n| (id, n)))
+        .filter(|(_, n)| min_idle == 0 || now - n.delivery_time >= min_idle)
+        .take(count)
+        .collect();
+    out.array(rows.len());
+    for (id, n) in rows {
+        out.array(4);
+        reply_id(out, id);
+        out.bulk(&n.consumer);
+        out.int((now - n.delivery_time).max(0));
+        out.int(n.delivery_count as i64);
+    }
+}
+
+/// An integer option with its own error message.
+fn int_or(ctx: &mut Ctx, i: usize, msg: &str) -> Option<i64> {
+    let v = parse_i64(ctx.args[i]);
+    if v.is_none() {
+        ctx.out.err(msg);
+    }
+    v
+}
+
+pub fn xclaim(ctx: &mut Ctx, db: &mut Store) {
+    let args = ctx.args;
+    let now = crate::util::now_ms();
+    if stream_group(ctx, db).is_none() {
+        return;
+    }
+    let Some(min_idle) = int_or(ctx, 4, "Invalid min-idle-time argument for XCLAIM") else {
+        return;
+    };
+    let min_idle = min_idle.max(0);
+    let mut ids = Vec::new();
+    let mut j = 5;
+    while j < args.len() {
+        match parse_id(args[j], 0, true, false) {
+            Some((id, _)) => ids.push(id),
+            None => break,
+        }
+        j += 1;
+    }
+    let (mut force, mut justid) = (false, false);
+    let mut retrycount = -1;
+    let mut delivery: Option<i64> = None;
+    let mut last_id = StreamId::MIN;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let o = args[j];
+        if eq_ignore_case(o, "force") {
+            force = true;
+        } else if eq_ignore_case(o, "justid") {
+            justid = true;
+        } else if eq_ignore_case(o, "idle") && more {
+            j += 1;
+            let Some(n) = int_or(ctx, j, "Invalid IDLE option argument for XCLAIM") else {
+                return;
+            };
+            delivery = Some(now - n);
+        } else if eq_ignore_case(o, "time") && more {
+            j += 1;
+            let Some(n) = int_or(ctx, j, "Invalid TIME option argument for XCLAIM") else {
+                return;
+            };
+            delivery = Some(n);
+        } else if eq_ignore_case(o, "retrycount") && more {
+            j += 1;
+            let Some(n) = int_or(ctx, j, "Invalid RETRYCOUNT option argument for XCLAIM") else {
+                return;
+            };
+            retrycount = n;
+        } else if eq_ignore_case(o, "lastid") && more {
+            j += 1;
+            let Some(id) = id_arg(ctx, args[j], 0, true) else {
+                return;
+            };
+            last_id = id;
+        } else {
+            let msg = [b"ERR Unrecognized XCLAIM option '", c_str(o), b"'"].concat();
+            return ctx.out.error_bytes(&msg);
+        }
+        j += 1;
+    }
+    let delivery = match delivery {
+        Some(t) if (0..=now).contains(&t) => t,
+        _ => now,
+    };
+    let Some(s) = stream_group(ctx, db) else {
+        return;
+    };
+    let Some(mut g) = s.groups.remove(args[2]) else {
+        return;
+    };
+    let cname = args[3];
+    if last_id > g.last_id {
+        g.last_id = last_id;
+    }
+    let mut claimed: Vec<StreamId> = Vec::new();
+    for id in ids {
+        let exists = s.get(id).is_some();
+        if !exists {
+            g.unpend(id);
+            continue;
+        }
+        let pending = g.pel.get(&id);
+        if pending.is_none() && !force {
+            continue;
+        }
+        if let Some(n) = pending {
+            if min_idle > 0 && now - n.delivery_time < min_idle {
+                continue;
+            }
+        }
+        g.consumer(cname, now);
+        let n = g.assign(id, cname, delivery);
+        n.delivery_time = delivery;
+        if retrycount >= 0 {
+            n.delivery_count = retrycount as u64;
+        } else if !justid {
+            n.delivery_count += 1;
+        }
+        claimed.push(id);
+    }
+    let out = &mut ctx.out;
+    out.array(claimed.len());
+    for id in claimed {
+        match (justid, s.get(id)) {
+            (false, Some(fields)) => reply_entry(out, id, fields),
+            _ => reply_id(out, id),
+        }
+    }
+    s.groups.insert(args[2].to_vec(), g);
+}
+
+pub fn xautoclaim(ctx: &mut Ctx, db: &mut Store) {
+    let args = ctx.args;
+    let now = crate::util::now_ms();
+    let Some(min_idle) = int_or(ctx, 4, "Invalid min-idle-time argument for XAUTOCLAIM") else {
+        return;
+    };
+    let min_idle = min_idle.max(0);
+    let Some(start) = bound_arg(ctx, args[5], true) else {
+        return;
+    };
+    // Redis scans at most 10 PEL entries per entry asked.
+    const ATTEMPTS_FACTOR: i64 = 10;
+    let mut count: i64 = 100;
+    let mut justid = false;
+    let mut j = 6;
+    while j < args.len() {
+        if eq_ignore_case(args[j], "count") && j + 1 < args.len() {
+            match parse_i64(args[j + 1]).filter(|n| (1..=i64::MAX / ATTEMPTS_FACTOR).contains(n)) {
+                Some(n) => count = n,
+                None => return ctx.out.err("COUNT must be > 0"),
+            }
+            j += 1;
+        } else if eq_ignore_case(args[j], "justid") {
+            justid = true;
+        } else {
+            return ctx.syntax_error();
+        }
+        j += 1;
+    }
+    let Some(s) = stream_group(ctx, db) else {
+        return;
+    };
+    let Some(mut g) = s.groups.remove(args[2]) else {
+        return;
+    };
+    let cname = args[3];
+    let mut attempts = count * ATTEMPTS_FACTOR;
+    let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
+    let mut cursor = g.pel.range(start..).map(|(id, _)| *id).next();
+    while let Some(id) = cursor {
+        if attempts == 0 || count == 0 {
+            break;
+        }
+        attempts -= 1;
+        cursor = g
+            .pel
+            .range((std::ops::Bound::Excluded(id), std::ops::Bound::Unbounded))
+            .map(|(id, _)| *id)
+            .next();
+        if s.get(id).is_none() {
+            g.unpend(id);
+            deleted.push(id);
+            count -= 1;
+            continue;
+        }
+        if min_idle > 0
+            && g.pel
+                .get(&id)
+                .is_some_and(|n| now - n.delivery_time < min_idle)
+        {
+            continue;
+        }
+        g.consumer(cname, now);
+        let n = g.assign(id, cname, now);
+        n.delivery_time = now;
+        if !justid {
+            n.delivery_count += 1;
+        }
+        claimed.push(id);
+        count -= 1;
+    }
+    let out = &mut ctx.out;
+    out.array(3);
+    reply_id(out, cursor.unwrap_or(StreamId::MIN));
+    out.array(claimed.len());
+    for id in claimed {
+        match (justid, s.get(id)) {
+            (false, Some(fields)) => reply_entry(out, id, fields),
+            _ => reply_id(out, id),
+        }
+    }
+    out.array(deleted.len());
+    for id in deleted {
+        reply_id(out, id);
+    }
+    s.groups.insert(args[2].to_vec(), g);
 }

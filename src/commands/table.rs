@@ -2348,7 +2348,121 @@ pub static COMMANDS: &[CommandSpec] = &[
                 acl::READ | acl::STREAM | acl::SLOW,
                 stream::xinfo_stream
             ),
+            cmd!(
+                "groups",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_groups
+            ),
+            cmd!(
+                "consumers",
+                4,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_consumers
+            ),
         ]
+    ),
+    cmd!(
+        "xreadgroup",
+        -7,
+        f::WRITE | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::STREAM | acl::SLOW | acl::BLOCKING,
+        stream::xreadgroup,
+        keys_proc = &stream::READGROUP_KEYS
+    ),
+    container!(
+        "xgroup",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::STREAM | acl::SLOW,
+                stream::xgroup_help
+            ),
+            cmd!(
+                "create",
+                -5,
+                f::WRITE | f::DENYOOM,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_create
+            ),
+            cmd!(
+                "setid",
+                -5,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_setid
+            ),
+            cmd!(
+                "destroy",
+                4,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_destroy
+            ),
+            cmd!(
+                "createconsumer",
+                5,
+                f::WRITE | f::DENYOOM,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_createconsumer
+            ),
+            cmd!(
+                "delconsumer",
+                5,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_delconsumer
+            ),
+        ]
+    ),
+    cmd!(
+        "xack",
+        -4,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xack
+    ),
+    cmd!(
+        "xpending",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xpending
+    ),
+    cmd!(
+        "xclaim",
+        -6,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xclaim
+    ),
+    cmd!(
+        "xautoclaim",
+        -6,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xautoclaim
     ),
     // ---- Bloom filters (Redis 8 / RedisBloom; not in Redis 7.0) ----
     cmd!(

@@ -7,7 +7,7 @@
 //! node's master fields (the common case), else its field/value pairs.
 //! Deleted entries leave no data behind, only their count and bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default, Hash)]
 pub struct StreamId {
@@ -243,6 +243,87 @@ pub struct Stream {
     pub first_id: StreamId,
     pub max_deleted: StreamId,
     pub entries_added: u64,
+    /// Consumer groups by name.
+    pub groups: BTreeMap<Vec<u8>, Group>,
+}
+
+/// A consumer group's "entries read" counter when unknown (SCG_INVALID_ENTRIES_READ).
+pub const INVALID_ENTRIES_READ: i64 = -1;
+
+/// A delivered, not yet acknowledged entry (Redis's NACK).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nack {
+    pub delivery_time: i64,
+    pub delivery_count: u64,
+    pub consumer: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consumer {
+    pub seen_time: i64,
+    pub pel: BTreeSet<StreamId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub last_id: StreamId,
+    pub entries_read: i64,
+    pub pel: BTreeMap<StreamId, Nack>,
+    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+}
+
+impl Group {
+    pub fn new(last_id: StreamId, entries_read: i64) -> Group {
+        Group {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
+    }
+
+    /// The consumer, created (seen now) if missing; its seen time refreshed.
+    pub fn consumer(&mut self, name: &[u8], now: i64) -> &mut Consumer {
+        let c = self.consumers.entry(name.to_vec()).or_insert(Consumer {
+            seen_time: now,
+            pel: BTreeSet::new(),
+        });
+        c.seen_time = now;
+        c
+    }
+
+    /// Gives the pending entry `id` to `consumer` (moving it from its
+    /// previous owner), creating it if needed.
+    pub fn assign(&mut self, id: StreamId, consumer: &[u8], time: i64) -> &mut Nack {
+        if let Some(old) = self.pel.get(&id).map(|n| n.consumer.clone()) {
+            if old != consumer {
+                if let Some(c) = self.consumers.get_mut(&old) {
+                    c.pel.remove(&id);
+                }
+            }
+        }
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.pel.insert(id);
+        }
+        let n = self.pel.entry(id).or_insert(Nack {
+            delivery_time: time,
+            delivery_count: 0,
+            consumer: consumer.to_vec(),
+        });
+        n.consumer = consumer.to_vec();
+        n
+    }
+
+    /// Removes a pending entry from the group and its consumer.
+    pub fn unpend(&mut self, id: StreamId) -> bool {
+        let Some(n) = self.pel.remove(&id) else {
+            return false;
+        };
+        if let Some(c) = self.consumers.get_mut(&n.consumer) {
+            c.pel.remove(&id);
+        }
+        true
+    }
 }
 
 /// How XADD/XTRIM trim.
@@ -452,6 +533,68 @@ impl Stream {
             self.first_id = self.edge_id(true).unwrap_or(StreamId::MIN);
         }
         removed
+    }
+
+    /// Redis's streamRangeHasTombstones from `start` to the end.
+    pub fn has_tombstones_after(&self, start: StreamId) -> bool {
+        if self.length == 0 || self.max_deleted.is_zero() || self.first_id > self.max_deleted {
+            return false;
+        }
+        start <= self.max_deleted
+    }
+
+    /// Redis's streamEstimateDistanceFromFirstEverEntry: the logical read
+    /// counter of `id`, or INVALID_ENTRIES_READ when it cannot be known.
+    pub fn entries_before(&self, id: StreamId) -> i64 {
+        if self.entries_added == 0 {
+            return 0;
+        }
+        let added = self.entries_added as i64;
+        if self.length == 0 && id <= self.last_id {
+            return added;
+        }
+        if id == self.last_id {
+            return added;
+        } else if id > self.last_id {
+            return INVALID_ENTRIES_READ;
+        }
+        if self.max_deleted.is_zero() || self.max_deleted < self.first_id {
+            if id < self.first_id {
+                return added - self.length as i64;
+            } else if id == self.first_id {
+                return added - self.length as i64 + 1;
+            }
+        }
+        INVALID_ENTRIES_READ
+    }
+
+    /// A group's lag (XINFO GROUPS), None when unknown.
+    pub fn lag(&self, g: &Group) -> Option<i64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        let added = self.entries_added as i64;
+        if g.entries_read != INVALID_ENTRIES_READ && !self.has_tombstones_after(g.last_id) {
+            return Some(added - g.entries_read);
+        }
+        match self.entries_before(g.last_id) {
+            INVALID_ENTRIES_READ => None,
+            read => Some(added - read),
+        }
+    }
+
+    /// A group delivered `id` past its last ID: advance its last ID and
+    /// read counter as Redis does.
+    pub fn advance_group(&self, g: &mut Group, id: StreamId) {
+        if id <= g.last_id {
+            return;
+        }
+        if g.entries_read != INVALID_ENTRIES_READ && !self.has_tombstones_after(id) {
+            g.entries_read += 1;
+        } else if self.entries_added > 0 {
+            g.entries_read = self.entries_before(id);
+        }
+        g.last_id = id;
     }
 
     /// Radix tree keys (nodes), as XINFO STREAM reports them.
