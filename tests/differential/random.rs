@@ -1013,6 +1013,8 @@ pub fn stream_cmd() -> BoxedStrategy<Cmd> {
     };
     let field = || pick(&[b"f", b"g", b"", b"1"]);
     let count = || pick(&[b"0", b"1", b"2", b"-1", b"x"]);
+    let group = || pick(&[b"g", b"h"]);
+    let consumer = || pick(&[b"c1", b"c2"]);
     let trim = || {
         opts(
             &[
@@ -1065,7 +1067,87 @@ pub fn stream_cmd() -> BoxedStrategy<Cmd> {
             ],
         )),
         cmd("XINFO STREAM", vec![key()]),
-        cmd("XINFO STREAM", vec![key(), pick(&[b"FULL"])]),
+        // FULL would show delivery times once groups exist.
+        cmd(
+            "XGROUP CREATE",
+            vec![key(), group(), pick(&[b"0", b"$", b"2-0", b"x"])],
+        ),
+        cmd(
+            "XGROUP CREATE",
+            vec![key(), group(), pick(&[b"0"]), pick(&[b"MKSTREAM"])],
+        ),
+        cmd(
+            "XGROUP SETID",
+            vec![key(), group(), pick(&[b"0", b"$", b"1-1"])],
+        ),
+        cmd("XGROUP DESTROY", vec![key(), group()]),
+        cmd("XGROUP CREATECONSUMER", vec![key(), group(), consumer()]),
+        cmd("XGROUP DELCONSUMER", vec![key(), group(), consumer()]),
+        cmd(
+            "XREADGROUP GROUP",
+            vec![
+                group(),
+                consumer(),
+                pick(&[b"STREAMS"]),
+                key(),
+                pick(&[b">", b"0", b"1-1", b"$"]),
+            ],
+        ),
+        cmd(
+            "XREADGROUP GROUP",
+            vec![
+                group(),
+                consumer(),
+                pick(&[b"COUNT"]),
+                count(),
+                pick(&[b"NOACK"]),
+                pick(&[b"STREAMS"]),
+                key(),
+                pick(&[b">"]),
+            ],
+        ),
+        cmd("XACK", vec![key(), group(), id(), id()]),
+        cmd("XPENDING", vec![key(), group()]),
+        cmd(
+            "XCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                id(),
+                id(),
+                pick(&[b"JUSTID", b"FORCE"]),
+            ],
+        ),
+        cmd(
+            "XCLAIM",
+            vec![key(), group(), consumer(), pick(&[b"0"]), id()],
+        ),
+        cmd(
+            "XAUTOCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                bound(),
+                pick(&[b"COUNT"]),
+                count(),
+            ],
+        ),
+        cmd(
+            "XAUTOCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                bound(),
+                pick(&[b"JUSTID"]),
+            ],
+        ),
+        cmd("XINFO GROUPS", vec![key()]),
         cmd(
             "CONFIG SET stream-node-max-entries",
             vec![pick(&[b"1", b"2", b"100"])],
