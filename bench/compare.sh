@@ -21,7 +21,8 @@
 #       NAME              a redis-benchmark -t test (SET GET INCR MSET LPUSH RPUSH LPOP RPOP SADD SPOP
 #                         HSET ZADD ZPOPMIN LRANGE_100 ... ; PING = ping_mbulk); MSET rps counts
 #                         10-key MSET commands; also SETBIT, BITCOUNT (128-byte bitmaps at
-#                         bitmap:__rand_int__), SETBIT_1MB, BITCOUNT_1MB (one 1 MB bitmap)
+#                         bitmap:__rand_int__), SETBIT_1MB, BITCOUNT_1MB (one 1 MB bitmap),
+#                         XADD (one stream capped with MAXLEN ~ 10000), XRANGE (its first 10 entries)
 #       NAME='cmd args'   a custom command line, e.g. ZRANGE='zrange myzset 0 9'; __rand_int__ is
 #                         replaced by a random number below KEYSPACE. Data comes only from earlier
 #                         tests of the block: put ZADD (fills myzset) before ZRANGE, LPUSH before RPOP.
@@ -67,6 +68,7 @@ custom_cmd() { # NAME -> its command line, "" for a redis-benchmark -t test
   case $1 in
     SETBIT) echo "setbit bitmap:__rand_int__ 1023 1" ;; BITCOUNT) echo "bitcount bitmap:__rand_int__" ;;
     SETBIT_1MB) echo "setbit bitmap 8388607 1" ;; BITCOUNT_1MB) echo "bitcount bitmap" ;;
+    XADD) echo "xadd stream maxlen ~ 10000 * field __rand_int__" ;; XRANGE) echo "xrange stream - + count 10" ;;
   esac
 }
 mapfile -t _T < <(python3 -c 'import shlex,sys; [print(x) for x in shlex.split(sys.argv[1])]' "$TESTS") || die "cannot parse TESTS"

@@ -35,12 +35,34 @@ pub enum BlockOp {
     ZPop { max: bool },
     /// BZMPOP: [key, [[member, score]...]].
     ZMultiPop { max: bool, count: usize },
+    /// XREAD: the entries of a key past `after[i]` (`i` its index in the
+    /// waiter's keys), at most `count`. XREADGROUP ... `>`: the entries
+    /// past its group's last ID.
+    XRead {
+        after: Vec<crate::store::stream::StreamId>,
+        count: usize,
+        group: Option<GroupRead>,
+    },
+}
+
+/// The group, consumer and NOACK flag of a blocked XREADGROUP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRead {
+    pub group: Vec<u8>,
+    pub consumer: Vec<u8>,
+    pub noack: bool,
 }
 
 impl BlockOp {
     /// Whether this waits on sorted sets (else on lists).
     pub fn wants_zset(&self) -> bool {
         matches!(self, BlockOp::ZPop { .. } | BlockOp::ZMultiPop { .. })
+    }
+
+    /// Whether this reads a stream (served without consuming: every ready
+    /// reader gets the same entries).
+    pub fn reads_stream(&self) -> bool {
+        matches!(self, BlockOp::XRead { .. })
     }
 }
 

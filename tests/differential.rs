@@ -81,6 +81,11 @@ fn scenarios_lists() {
 }
 
 #[test]
+fn scenarios_stream() {
+    family("stream");
+}
+
+#[test]
 fn scenarios_blocking() {
     family("blocking");
 }
@@ -191,6 +196,11 @@ fn random_sets() {
 #[test]
 fn random_lists() {
     random::run_family("lists", random::lists_cmd());
+}
+
+#[test]
+fn random_stream() {
+    random::run_family("stream", random::stream_cmd());
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //! each its reply, so an element goes to exactly one client and none is lost.
 
 use super::list::{self, WrongType};
-use super::{zset, After, Ctx};
+use super::{stream, zset, After, Ctx};
 use crate::blocking::{BlockOp, Waiter};
 use crate::protocol::Reply;
 use crate::server::{Blocked, Server};
@@ -88,6 +88,9 @@ fn serve_key(db: &mut Store, key: &[u8], op: &BlockOp, out: &mut Reply, fill: Fi
             let popped = zset::pop_members(db, key, *max, *count);
             zset::reply_popped(out, Some(key), &popped, true);
         }
+        // Stream readers never pop: `serve_key_waiters` serves them through
+        // `stream::serve_blocked`.
+        BlockOp::XRead { .. } => out.null_array(),
     }
 }
 
@@ -145,6 +148,13 @@ fn serve_or_block(ctx: &mut Ctx, db: &mut Store, keys: &[&[u8]], op: BlockOp, de
     if ctx.client.no_block {
         return reply_nothing(&mut ctx.out, &op);
     }
+    block(ctx, db, keys, op, deadline);
+}
+
+/// Parks the client on `keys` until one can serve `op` or `deadline` (ms,
+/// 0 = forever) passes. The caller holds the keys' shards, so no write can
+/// slip in between its check and the registration.
+pub(super) fn block(ctx: &mut Ctx, db: &mut Store, keys: &[&[u8]], op: BlockOp, deadline: i64) {
     let mut owned: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
     for k in keys {
         if !owned.iter().any(|o| o == k) {
@@ -225,12 +235,21 @@ fn serve_key_waiters(db: &mut Store, key: &[u8], fill: Fill) {
         None => return,
     };
     for w in waiters {
-        if w.is_waiting() {
+        if w.is_waiting() && w.op.reads_stream() {
+            // Reading does not consume: serve every reader the key satisfies.
+            if !stream::ready_for(db, key, &w) || !w.claim() {
+                continue;
+            }
+            let mut buf = Vec::new();
+            stream::serve_blocked(db, key, &w, &mut Reply::new(&mut buf, w.resp));
+            w.send(buf);
+        } else if w.is_waiting() {
             if let BlockOp::Move { dst, .. } = &w.op {
                 db.guards.ensure(db.ks, shard_of(hash_key(dst)));
             }
             match probe(db, key, &w.op) {
-                Probe::Empty | Probe::WrongSource => break,
+                // Stream readers behind may still be served.
+                Probe::Empty | Probe::WrongSource => continue,
                 Probe::WrongDest => continue,
                 Probe::Ready => {}
             }

@@ -5,7 +5,7 @@
 
 use super::{
     bitmap, blocking, bloom, connection, geo, hll, keys, list, ops, pubsub, scripting, server, set,
-    sort, string, transaction, zset, Ctx, KeyIndices,
+    sort, stream, string, transaction, zset, Ctx, KeyIndices,
 };
 use crate::store::Store;
 use std::borrow::Cow;
@@ -189,6 +189,9 @@ impl CommandSpec {
             if self.numkeys_at > 0 {
                 out.extend(self.counted_keys(args));
             }
+            if let Some(p) = self.keys_proc {
+                (p.extra)(args, &mut out);
+            }
             return out;
         }
         let argc = args.len() as i32;
@@ -237,7 +240,8 @@ impl CommandSpec {
 
     /// Whether the command has key arguments at all (COMMAND GETKEYS).
     pub fn takes_keys(&self) -> bool {
-        (self.first_key > 0 || self.numkeys_at > 0) && !self.has(f::NOT_KEY)
+        (self.first_key > 0 || self.numkeys_at > 0 || self.keys_proc.is_some())
+            && !self.has(f::NOT_KEY)
     }
 }
 
@@ -2373,6 +2377,211 @@ pub static COMMANDS: &[CommandSpec] = &[
         [1, 1, 1],
         acl::READ | acl::GEO | acl::SLOW,
         geo::georadiusbymember_ro
+    ),
+    // Streams. XREAD's keys follow its STREAMS option: READ_KEYS.
+    cmd!(
+        "xadd",
+        -5,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xadd
+    ),
+    cmd!(
+        "xlen",
+        2,
+        f::READONLY | f::FAST,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::FAST,
+        stream::xlen
+    ),
+    cmd!(
+        "xrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xrange
+    ),
+    cmd!(
+        "xrevrange",
+        -4,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xrevrange
+    ),
+    cmd!(
+        "xdel",
+        -3,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xdel
+    ),
+    cmd!(
+        "xtrim",
+        -4,
+        f::WRITE,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::SLOW,
+        stream::xtrim
+    ),
+    cmd!(
+        "xsetid",
+        -3,
+        f::WRITE | f::DENYOOM | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xsetid
+    ),
+    cmd!(
+        "xread",
+        -4,
+        f::READONLY | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::READ | acl::STREAM | acl::SLOW | acl::BLOCKING,
+        stream::xread,
+        keys_proc = &stream::READ_KEYS
+    ),
+    container!(
+        "xinfo",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::STREAM | acl::SLOW,
+                stream::xinfo_help
+            ),
+            cmd!(
+                "stream",
+                -3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_stream
+            ),
+            cmd!(
+                "groups",
+                3,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_groups
+            ),
+            cmd!(
+                "consumers",
+                4,
+                f::READONLY,
+                [2, 2, 1],
+                acl::READ | acl::STREAM | acl::SLOW,
+                stream::xinfo_consumers
+            ),
+        ]
+    ),
+    cmd!(
+        "xreadgroup",
+        -7,
+        f::WRITE | f::BLOCKING | f::MOVABLE_KEYS,
+        [0, 0, 0],
+        acl::WRITE | acl::STREAM | acl::SLOW | acl::BLOCKING,
+        stream::xreadgroup,
+        keys_proc = &stream::READGROUP_KEYS
+    ),
+    container!(
+        "xgroup",
+        -2,
+        0,
+        acl::SLOW,
+        container_without_subcommand,
+        [
+            cmd!(
+                "help",
+                2,
+                f::LOADING | f::STALE,
+                [0, 0, 0],
+                acl::STREAM | acl::SLOW,
+                stream::xgroup_help
+            ),
+            cmd!(
+                "create",
+                -5,
+                f::WRITE | f::DENYOOM,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_create
+            ),
+            cmd!(
+                "setid",
+                -5,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_setid
+            ),
+            cmd!(
+                "destroy",
+                4,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_destroy
+            ),
+            cmd!(
+                "createconsumer",
+                5,
+                f::WRITE | f::DENYOOM,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_createconsumer
+            ),
+            cmd!(
+                "delconsumer",
+                5,
+                f::WRITE,
+                [2, 2, 1],
+                acl::WRITE | acl::STREAM | acl::SLOW,
+                stream::xgroup_delconsumer
+            ),
+        ]
+    ),
+    cmd!(
+        "xack",
+        -4,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xack
+    ),
+    cmd!(
+        "xpending",
+        -3,
+        f::READONLY,
+        [1, 1, 1],
+        acl::READ | acl::STREAM | acl::SLOW,
+        stream::xpending
+    ),
+    cmd!(
+        "xclaim",
+        -6,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xclaim
+    ),
+    cmd!(
+        "xautoclaim",
+        -6,
+        f::WRITE | f::FAST,
+        [1, 1, 1],
+        acl::WRITE | acl::STREAM | acl::FAST,
+        stream::xautoclaim
     ),
     // ---- Bloom filters (Redis 8 / RedisBloom; not in Redis 7.0) ----
     cmd!(

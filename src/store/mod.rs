@@ -14,6 +14,7 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod value;
 pub mod zset;
 

@@ -12,6 +12,7 @@ pub enum Value {
     ZSet(super::zset::ZSet),
     List(super::list::List),
     Bloom(super::bloom::Bloom),
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -25,6 +26,7 @@ impl Value {
             Value::List(_) => "list",
             // RedisBloom's module type name, as Redis 8 reports it.
             Value::Bloom(_) => "MBbloom--",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -39,6 +41,7 @@ impl Value {
             Value::List(_) => "quicklist",
             // Module values report `raw`.
             Value::Bloom(_) => "raw",
+            Value::Stream(_) => "stream",
         }
     }
 }

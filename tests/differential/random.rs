@@ -999,6 +999,173 @@ pub fn bitmaps_cmd() -> BoxedStrategy<Cmd> {
     Union::new(v).boxed()
 }
 
+pub fn stream_cmd() -> BoxedStrategy<Cmd> {
+    // Explicit IDs only ("*" would take the clock), colliding often.
+    let id = || {
+        pick(&[
+            b"1-1", b"1-2", b"2", b"2-*", b"3-0", b"3-*", b"5-5", b"0-1", b"0-0", b"9-9", b"x",
+        ])
+    };
+    let bound = || {
+        pick(&[
+            b"-", b"+", b"0", b"1-1", b"2", b"(1-1", b"(2-0", b"3-0", b"(5-5", b"9", b"x",
+        ])
+    };
+    let field = || pick(&[b"f", b"g", b"", b"1"]);
+    let count = || pick(&[b"0", b"1", b"2", b"-1", b"x"]);
+    let group = || pick(&[b"g", b"h"]);
+    let consumer = || pick(&[b"c1", b"c2"]);
+    let trim = || {
+        opts(
+            &[
+                "MAXLEN 1",
+                "MAXLEN ~ 2",
+                "MAXLEN = 0",
+                "MINID 2",
+                "MINID ~ 3-0",
+                "LIMIT 1",
+                "LIMIT 0",
+                "NOMKSTREAM",
+            ],
+            2,
+        )
+    };
+    let v = vec![
+        with_opts(cmd("XADD", vec![key(), trim(), id(), field(), val()])),
+        cmd("XADD", vec![key(), id(), field(), val(), field(), val()]),
+        cmd("XADD", vec![key(), id(), field()]),
+        cmd("XDEL", vec![key(), id()]),
+        cmd("XDEL", vec![key(), id(), id()]),
+        with_opts(cmd("XTRIM", vec![key(), trim()])),
+        cmd("XLEN", vec![key()]),
+        cmd("XRANGE", vec![key(), bound(), bound()]),
+        cmd(
+            "XRANGE",
+            vec![key(), bound(), bound(), pick(&[b"COUNT"]), count()],
+        ),
+        cmd("XREVRANGE", vec![key(), bound(), bound()]),
+        cmd(
+            "XREVRANGE",
+            vec![key(), bound(), bound(), pick(&[b"COUNT"]), count()],
+        ),
+        cmd(
+            "XREAD STREAMS",
+            vec![key(), pick(&[b"0", b"1-1", b"$", b"x"])],
+        ),
+        cmd(
+            "XREAD COUNT",
+            vec![count(), pick(&[b"STREAMS"]), key(), key(), id(), id()],
+        ),
+        cmd("XREAD BLOCK 1 STREAMS", vec![key(), pick(&[b"0", b"$"])]),
+        cmd("XSETID", vec![key(), id()]),
+        with_opts(cmd(
+            "XSETID",
+            vec![
+                key(),
+                id(),
+                opts(&["ENTRIESADDED 0", "ENTRIESADDED 5", "MAXDELETEDID 2-0"], 2),
+            ],
+        )),
+        cmd("XINFO STREAM", vec![key()]),
+        // FULL would show delivery times once groups exist.
+        cmd(
+            "XGROUP CREATE",
+            vec![key(), group(), pick(&[b"0", b"$", b"2-0", b"x"])],
+        ),
+        cmd(
+            "XGROUP CREATE",
+            vec![key(), group(), pick(&[b"0"]), pick(&[b"MKSTREAM"])],
+        ),
+        cmd(
+            "XGROUP SETID",
+            vec![key(), group(), pick(&[b"0", b"$", b"1-1"])],
+        ),
+        cmd("XGROUP DESTROY", vec![key(), group()]),
+        cmd("XGROUP CREATECONSUMER", vec![key(), group(), consumer()]),
+        cmd("XGROUP DELCONSUMER", vec![key(), group(), consumer()]),
+        cmd(
+            "XREADGROUP GROUP",
+            vec![
+                group(),
+                consumer(),
+                pick(&[b"STREAMS"]),
+                key(),
+                pick(&[b">", b"0", b"1-1", b"$"]),
+            ],
+        ),
+        cmd(
+            "XREADGROUP GROUP",
+            vec![
+                group(),
+                consumer(),
+                pick(&[b"COUNT"]),
+                count(),
+                pick(&[b"NOACK"]),
+                pick(&[b"STREAMS"]),
+                key(),
+                pick(&[b">"]),
+            ],
+        ),
+        cmd("XACK", vec![key(), group(), id(), id()]),
+        cmd("XPENDING", vec![key(), group()]),
+        cmd(
+            "XCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                id(),
+                id(),
+                pick(&[b"JUSTID", b"FORCE"]),
+            ],
+        ),
+        cmd(
+            "XCLAIM",
+            vec![key(), group(), consumer(), pick(&[b"0"]), id()],
+        ),
+        cmd(
+            "XAUTOCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                bound(),
+                pick(&[b"COUNT"]),
+                count(),
+            ],
+        ),
+        cmd(
+            "XAUTOCLAIM",
+            vec![
+                key(),
+                group(),
+                consumer(),
+                pick(&[b"0"]),
+                bound(),
+                pick(&[b"JUSTID"]),
+            ],
+        ),
+        cmd("XINFO GROUPS", vec![key()]),
+        cmd(
+            "CONFIG SET stream-node-max-entries",
+            vec![pick(&[b"1", b"2", b"100"])],
+        ),
+        cmd(
+            "CONFIG SET stream-node-max-bytes",
+            vec![pick(&[b"0", b"40", b"4096"])],
+        ),
+        cmd("SET", vec![key(), val()]),
+        cmd("DEL", vec![key()]),
+        cmd("TYPE", vec![key()]),
+        cmd("COPY", vec![key(), key()]),
+        cmd("RENAME", vec![key(), key()]),
+        cmd("RPUSH", vec![key(), val()]),
+    ];
+    Union::new(v).boxed()
+}
+
 /// How a randomly generated command's reply is compared.
 pub fn mode_for(c: &Cmd) -> Mode {
     let name = String::from_utf8_lossy(&c[0]).to_ascii_uppercase();

@@ -1,13 +1,8 @@
 """RQ against russet: jobs enqueued with redis-py's RQ, run to completion by
 a real `rq worker` process (which waits for work with BLMOVE), and by an
 in-process worker; results, failures and registries are read back through
-RQ's own API.
-
-RQ 2 stores every job result in a stream (XADD rq:results:<id>), and streams
-are not implemented yet: the tests that run jobs are strict xfails until they
-are (a strict xfail fails as soon as it passes, so it cannot be forgotten)."""
-
-import pytest
+RQ's own API. RQ 2 stores every job result in a stream (XADD
+rq:results:<id> MAXLEN ~ n) and waits for one with XREAD BLOCK."""
 
 import os
 import subprocess
@@ -21,7 +16,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 import rq_jobs
-from conftest import SERVER_BIN, make_client
+from conftest import make_client
 
 HERE = Path(__file__).resolve().parent
 RQ_BIN = Path(sys.executable).with_name("rq")
@@ -38,13 +33,6 @@ def _worker_process(server, *args):
     )
 
 
-NEEDS_STREAMS = pytest.mark.xfail(
-    not SERVER_BIN.endswith("redis-server"),
-    strict=True,
-    reason="RQ 2 stores job results with XADD: streams are not implemented yet",
-)
-
-
 def test_enqueue_and_inspect_queue(server):
     r = make_client(server)
     q = Queue("default", connection=r)
@@ -59,7 +47,6 @@ def test_enqueue_and_inspect_queue(server):
     assert Queue.all(connection=r)[0].name == "default"
 
 
-@NEEDS_STREAMS
 def test_worker_process_runs_jobs_to_completion(server):
     r = make_client(server)
     q = Queue("default", connection=r)
@@ -81,7 +68,6 @@ def test_worker_process_runs_jobs_to_completion(server):
     assert q.count == 0
 
 
-@NEEDS_STREAMS
 def test_waiting_worker_is_woken_by_enqueue(server):
     r = make_client(server)
     q = Queue("default", connection=r)
@@ -104,7 +90,6 @@ def test_waiting_worker_is_woken_by_enqueue(server):
     assert Job.fetch(job.id, connection=r).return_value() == "HELLO"
 
 
-@NEEDS_STREAMS
 def test_in_process_worker_and_job_metadata(server):
     r = make_client(server)
     q = Queue("default", connection=r)
