@@ -162,6 +162,49 @@ fn write_pause_holds_writes_and_lets_reads_through() {
     assert_eq!(admin.get("GET k").as_deref(), Some("new"));
 }
 
+/// Redis decides from a script's declared flags: `no-writes` scripts and
+/// functions run during a WRITE pause, scripts that may write wait.
+#[test]
+fn write_pause_lets_declared_read_only_scripts_through() {
+    let srv = start();
+    let mut admin = srv.conn();
+    let mut c = srv.conn();
+    let lib = "#!lua name=lib\n\
+        redis.register_function{function_name='ro', callback=function() return 7 end, flags={'no-writes'}}\n\
+        redis.register_function('rw', function() return 8 end)";
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", lib]), Resp::bulk("lib"));
+    let ro_script = "#!lua flags=no-writes\nreturn 5";
+    admin.ok("CLIENT PAUSE 10000 WRITE");
+    assert_eq!(c.cmd(&["EVAL", ro_script, "0"]), Resp::Int(5));
+    assert_eq!(c.cmd(&["FCALL", "ro", "0"]), Resp::Int(7));
+    assert_eq!(c.cmd(&["FCALL_RO", "ro", "0"]), Resp::Int(7));
+    // Loaded by the EVAL above, so EVALSHA finds its flags too.
+    let sha = match c.cmd(&["SCRIPT", "LOAD", ro_script]) {
+        Resp::Bulk(Some(s)) => String::from_utf8(s).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(c.cmd(&["EVALSHA", &sha, "0"]), Resp::Int(5));
+    // A MULTI holding only read-only scripts executes too.
+    c.ok("MULTI");
+    assert_eq!(c.cmd(&["FCALL", "ro", "0"]), Resp::simple("QUEUED"));
+    assert_eq!(c.run("EXEC"), Resp::arr(vec![Resp::Int(7)]));
+    // Without flags, or with write flags, scripts wait for the pause.
+    let mut held = Vec::new();
+    for cmd in [
+        vec!["EVAL", "return 1", "0"],
+        vec!["EVAL", "#!lua\nreturn 2", "0"],
+        vec!["FCALL", "rw", "0"],
+    ] {
+        let mut w = srv.conn();
+        w.send(&encode_str(&cmd));
+        assert!(no_reply_within(&mut w, 100), "{cmd:?} was not held");
+        held.push(w);
+    }
+    admin.ok("CLIENT UNPAUSE");
+    let replies: Vec<Resp> = held.iter_mut().map(|w| w.read()).collect();
+    assert_eq!(replies, vec![Resp::Int(1), Resp::Int(2), Resp::Int(8)]);
+}
+
 #[test]
 fn all_pause_holds_everything_until_it_expires() {
     let srv = start();

@@ -164,7 +164,7 @@ fn dispatch(
             return (After::Continue, Stage::Rejected(cmd));
         }
     }
-    if srv.pause.mode() != 0 && paused(srv, client, cmd) {
+    if srv.pause.mode() != 0 && paused(srv, client, cmd, args) {
         return (After::Postponed, Stage::Postponed);
     }
     if client.multi.is_some() && transaction::queue(client, cmd, args, &mut reply) {
@@ -204,22 +204,29 @@ fn dispatch(
 /// before MULTI queues them, so an EXEC can only hold writes queued before
 /// the pause). Monitors, being replicas to Redis, are never paused.
 #[cold]
-fn paused(srv: &Server, client: &Client, cmd: &CommandSpec) -> bool {
-    use table::f::{MAY_REPLICATE, WRITE};
+fn paused(srv: &Server, client: &Client, cmd: &CommandSpec, args: &[&[u8]]) -> bool {
     if client.monitor {
         return false;
     }
     if srv.pause.mode() == crate::server::pause::ALL {
         return true;
     }
-    cmd.has(WRITE | MAY_REPLICATE)
+    may_write(srv, cmd, args)
         || (cmd.name == "exec"
             && client.multi.as_ref().is_some_and(|m| {
                 m.queue.iter().any(|argv| {
                     let args: SmallVec<[&[u8]; 16]> = argv.iter().map(|a| a.as_slice()).collect();
-                    lookup(&args).is_some_and(|c| c.has(WRITE | MAY_REPLICATE))
+                    lookup(&args).is_some_and(|c| may_write(srv, c, &args))
                 })
             }))
+}
+
+/// Whether a command may write or propagate; for scripts, what they declare.
+fn may_write(srv: &Server, cmd: &CommandSpec, args: &[&[u8]]) -> bool {
+    use table::f::{MAY_REPLICATE, WRITE};
+    srv.scripts
+        .declares_writes(cmd.name, args)
+        .unwrap_or_else(|| cmd.has(WRITE | MAY_REPLICATE))
 }
 
 /// Runs the handler of `ctx.cmd` as Redis's call() does: shows the command

@@ -1395,7 +1395,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             cmd!(
                 "flush",
                 -2,
-                f::NOSCRIPT | f::MAY_REPLICATE,
+                f::NOSCRIPT,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
                 scripting::script_flush
@@ -1419,7 +1419,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             cmd!(
                 "load",
                 3,
-                f::NOSCRIPT | f::STALE | f::MAY_REPLICATE,
+                f::NOSCRIPT | f::STALE,
                 [0, 0, 0],
                 acl::SLOW | acl::SCRIPTING,
                 scripting::script_load

@@ -141,6 +141,11 @@ pub(super) fn flag_bit(name: &[u8]) -> Option<u32> {
     Some(1 << pos)
 }
 
+/// Whether declared script flags allow writes (no `no-writes`).
+pub(super) fn declares_writes(flags: u32) -> bool {
+    flags & NO_WRITES == 0
+}
+
 /// What `scriptPrepareForRun` checks of a function's or a flagged EVAL
 /// script's flags before it runs; Ok says whether it runs read-only (no
 /// writes allowed inside). Without replication, cluster or an OOM state
@@ -185,6 +190,12 @@ struct Detached {
 }
 
 impl Registry {
+    /// The flags of the function FCALL would call by `name`.
+    pub(super) fn flags_of(&self, name: &[u8]) -> Option<u32> {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        self.functions.get(&name).map(|f| f.flags)
+    }
+
     fn detach(&mut self, name: &str) -> Option<Detached> {
         let library = self.libraries.remove(name)?;
         let functions = library

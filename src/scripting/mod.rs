@@ -225,6 +225,42 @@ impl Engine {
         lua.expire_registry_values();
     }
 
+    /// Whether a script command (`cmd_name`, arguments `args`) may write, as
+    /// Redis's getCommandFlags decides before running it: a script or
+    /// function that declares flags writes unless it declared `no-writes`;
+    /// None when nothing is declared (or the script is unknown), so the
+    /// command's own flags stand. CLIENT PAUSE WRITE lets declared read-only
+    /// scripts through.
+    pub fn declares_writes(&self, cmd_name: &str, args: &[&[u8]]) -> Option<bool> {
+        const SCRIPT_COMMANDS: &[&str] = &[
+            "eval",
+            "eval_ro",
+            "evalsha",
+            "evalsha_ro",
+            "fcall",
+            "fcall_ro",
+        ];
+        if !SCRIPT_COMMANDS.contains(&cmd_name) {
+            return None;
+        }
+        let name = args.get(1)?;
+        let st = self.state.lock();
+        let flags = match cmd_name {
+            "fcall" | "fcall_ro" => st.functions.flags_of(name)?,
+            "evalsha" | "evalsha_ro" if name.len() == 40 => {
+                let sha = String::from_utf8_lossy(name).to_ascii_lowercase();
+                st.scripts.get(&sha)?.1?
+            }
+            // A script not loaded yet: its shebang says (Redis reads it too).
+            "eval" | "eval_ro" => match st.scripts.get(&sha1_hex(name)) {
+                Some((_, flags)) => (*flags)?,
+                None => script_flags(name).ok()?.0?,
+            },
+            _ => return None,
+        };
+        Some(functions::declares_writes(flags))
+    }
+
     /// Runs an EVAL/EVALSHA script. `body` is the source for EVAL, None for
     /// EVALSHA (`sha` given).
     pub fn eval(
@@ -426,10 +462,12 @@ impl Run<'_, '_> {
         if cmd.has(f::NOSCRIPT) {
             return err("ERR This Redis command is not allowed from script");
         }
+        // Redis counts may-replicate commands (PUBLISH, PFCOUNT) as writes
+        // here, so read-only scripts are safe to run under CLIENT PAUSE WRITE.
+        if self.read_only && cmd.has(f::WRITE | f::MAY_REPLICATE) {
+            return err("ERR Write commands are not allowed from read-only scripts.");
+        }
         if cmd.has(f::WRITE) {
-            if self.read_only {
-                return err("ERR Write commands are not allowed from read-only scripts.");
-            }
             busy.wrote.store(true, Ordering::Relaxed);
         }
         self.client.resp = resp;
