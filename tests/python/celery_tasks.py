@@ -13,6 +13,9 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     result_expires=60,
+    # A result backend that lost its server gives up instead of retrying
+    # for minutes (the server under test stops after each test).
+    result_backend_transport_options={"retry_policy": {"max_retries": 2}},
 )
 
 

@@ -3,6 +3,7 @@ queues, pub/sub fan-out) and result backend (results published on a channel
 per task and stored with SETEX): a real `celery worker` process runs tasks
 sent from the test."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -31,6 +32,11 @@ def worker(server):
     celery_tasks.app.conf.broker_url = url
     celery_tasks.app.conf.result_backend = url
     yield celery_tasks
+    # AsyncResults caught in reference cycles (pytest.raises keeps the
+    # traceback) unsubscribe from their result channel when collected; do it
+    # now, while the server is up, not in a later test where a retrying
+    # __del__ would swallow pytest-timeout's exception and hang the run.
+    gc.collect()
     proc.terminate()
     try:
         out, _ = proc.communicate(timeout=10)
