@@ -142,9 +142,11 @@ fn start_busy(srv: &common::Server, args: &[&str]) -> common::Conn {
     runner
 }
 
+/// With one worker thread the script starts on the only worker and must
+/// hand it over for the other clients to get BUSY and send SCRIPT KILL.
 #[test]
 fn script_kill_stops_a_busy_read_only_script() {
-    let srv = start_with(&[("busy-reply-threshold", &["100"])]);
+    let srv = start_with(&[("busy-reply-threshold", &["100"]), ("threads", &["1"])]);
     let mut runner = start_busy(&srv, &["EVAL", BUSY_LOOP, "0"]);
     let mut admin = srv.conn();
     assert!(admin.err("GET x").starts_with(

@@ -24,15 +24,25 @@ use mlua::{
     Function, HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value,
 };
 use parking_lot::Mutex;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 pub use convert::write_value;
 
 /// Bytes a Lua state may allocate before scripts fail with "not enough memory".
 const LUA_MEMORY_LIMIT: usize = 1 << 30;
+
+/// A script starts on its connection's worker thread, which is cheapest for
+/// the usual microsecond script; once it has run this long the worker's
+/// other connections move to another thread, so they can get BUSY and
+/// SCRIPT KILL can reach the server.
+const HAND_OFF_AFTER_MS: i64 = 2;
+/// How long the script's thread waits for the replacement worker to take
+/// over, and how often it tries again should that have lost the race.
+const HAND_OFF_GRACE: std::time::Duration = std::time::Duration::from_millis(1);
+const HAND_OFF_RETRY_MS: i64 = 100;
 
 /// The globals Redis 7.0 leaves to scripts; everything else the standard
 /// libraries define is removed.
@@ -83,12 +93,14 @@ pub struct Busy {
     gate: Mutex<()>,
     ended: parking_lot::Condvar,
     /// Set by SCRIPT KILL / FUNCTION KILL; the Lua hook aborts the script.
-    kill: Arc<AtomicBool>,
+    kill: AtomicBool,
     /// A script that wrote cannot be killed (UNKILLABLE).
     wrote: AtomicBool,
     function: AtomicBool,
     /// The running FCALL's function and command, for FUNCTION STATS.
     current: Mutex<Option<(String, Vec<Vec<u8>>)>>,
+    /// Run time (ms) at which the script next hands its worker off.
+    hand_off_at: AtomicI64,
 }
 
 impl Busy {
@@ -104,7 +116,24 @@ impl Busy {
     }
 
     fn start(&self) {
+        self.hand_off_at.store(HAND_OFF_AFTER_MS, Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
+    }
+
+    /// Called from the script's thread (Lua hook, `redis.call`): a script
+    /// that has run past HAND_OFF_AFTER_MS gives its worker's scheduler to a
+    /// new thread and goes on running outside the runtime. tokio's
+    /// block_in_place hands the scheduler over; when the new thread has
+    /// taken it by the end of the grace, this thread stays off the runtime
+    /// after the command instead of taking it back.
+    fn hand_off_if_long(&self) {
+        let ran_ms = crate::util::now_ms() - self.started_ms.load(Ordering::Relaxed);
+        if ran_ms < self.hand_off_at.load(Ordering::Relaxed) || !self.running() {
+            return;
+        }
+        self.hand_off_at
+            .store(ran_ms + HAND_OFF_RETRY_MS, Ordering::Relaxed);
+        tokio::task::block_in_place(|| std::thread::sleep(HAND_OFF_GRACE));
     }
 
     fn end(&self) {
@@ -166,7 +195,7 @@ impl Busy {
 
 pub struct Engine {
     state: Mutex<State>,
-    pub busy: Busy,
+    pub busy: Arc<Busy>,
     function_counts: Mutex<(usize, usize)>,
 }
 
@@ -180,6 +209,7 @@ struct State {
     hidden: RegistryKey,
     /// The protocol the running script chose with redis.setresp.
     resp: Arc<AtomicU8>,
+    active: Arc<ActiveRun>,
     functions: functions::Registry,
 }
 
@@ -191,8 +221,8 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Engine {
-        let busy = Busy::default();
-        let state = match State::new(busy.kill.clone()) {
+        let busy = Arc::new(Busy::default());
+        let state = match State::new(busy.clone()) {
             Ok(s) => s,
             // The state is built from fixed code: failing here is a bug in
             // the prelude, caught by every scripting test.
@@ -323,17 +353,16 @@ impl Engine {
     ) -> mlua::Result<()> {
         let lua = &st.lua;
         let hidden: Table = lua.registry_value(&st.hidden)?;
-        let redis: Table = hidden.raw_get("redis")?;
         st.resp.store(2, Ordering::Relaxed);
         let runner: Function = hidden.raw_get("run")?;
         let caller_db = ctx.client.db;
         let caller_resp = ctx.client.resp;
-        let run = RefCell::new(Run {
+        let mut run = Run {
             srv: ctx.srv,
             client: &mut *ctx.client,
             store,
             read_only,
-        });
+        };
         self.busy.kill.store(false, Ordering::Relaxed);
         self.busy.wrote.store(false, Ordering::Relaxed);
         self.busy
@@ -349,48 +378,18 @@ impl Engine {
             )
         });
         self.busy.start();
-        // A script may run for long: the worker hands its other connections
-        // to another thread meanwhile, so they can get BUSY and SCRIPT KILL
-        // can reach the server.
-        let result = tokio::task::block_in_place(|| {
-            lua.scope(|scope| {
-                let resp = &st.resp;
-                let call = scope.create_function(|lua, args: MultiValue| {
-                    let resp = resp.load(Ordering::Relaxed);
-                    match run.borrow_mut().call(lua, args, &self.busy, resp)? {
-                        Ok(v) => Ok(v),
-                        Err(msg) => raise(msg),
-                    }
-                })?;
-                let pcall = scope.create_function(|lua, args: MultiValue| {
-                    let resp = resp.load(Ordering::Relaxed);
-                    match run.borrow_mut().call(lua, args, &self.busy, resp)? {
-                        Ok(v) => Ok(v),
-                        Err(msg) => error_table(lua, &msg).map(Value::Table),
-                    }
-                })?;
-                redis.raw_set("call", call)?;
-                redis.raw_set("pcall", pcall)?;
-                let out = match &target.fcall {
-                    None => runner.call::<_, MultiValue>((target.func.clone(), 0)),
-                    Some((k, a)) => {
-                        runner.call::<_, MultiValue>((target.func.clone(), 1, k.clone(), a.clone()))
-                    }
-                };
-                redis.raw_set("call", Value::Nil)?;
-                redis.raw_set("pcall", Value::Nil)?;
-                out
-            })
+        let result = st.active.serve(&mut run, || match &target.fcall {
+            None => runner.call::<_, MultiValue>((target.func.clone(), 0)),
+            Some((k, a)) => {
+                runner.call::<_, MultiValue>((target.func.clone(), 1, k.clone(), a.clone()))
+            }
         });
         self.busy.end();
         let killed = self.busy.kill.swap(false, Ordering::AcqRel);
-        {
-            let r = run.into_inner();
-            r.client.no_block = false;
-            r.client.resp = caller_resp;
-            if r.client.db != caller_db {
-                r.client.select(caller_db);
-            }
+        run.client.no_block = false;
+        run.client.resp = caller_resp;
+        if run.client.db != caller_db {
+            run.client.select(caller_db);
         }
         let resp = st.resp.load(Ordering::Relaxed);
         ctx.out.resp = caller_resp;
@@ -414,6 +413,44 @@ struct Target<'l, 'n> {
     func: Function<'l>,
     name: &'n str,
     fcall: Option<(Table<'l>, Table<'l>)>,
+}
+
+/// Where `redis.call` finds the running script's `Run`. The functions are
+/// created once with the Lua state (creating them per script cost more than
+/// a short script itself), so they reach the run, which borrows the
+/// caller's client and locked shards, through this pointer that is set only
+/// while `serve` runs the script.
+#[derive(Default)]
+struct ActiveRun(AtomicPtr<Run<'static, 'static>>);
+
+impl ActiveRun {
+    /// Runs `script` with `run` available to `redis.call`.
+    fn serve<R>(&self, run: &mut Run<'_, '_>, script: impl FnOnce() -> R) -> R {
+        struct Clear<'p>(&'p ActiveRun);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                self.0 .0.store(ptr::null_mut(), Ordering::Release);
+            }
+        }
+        let erased = (run as *mut Run<'_, '_>).cast::<Run<'static, 'static>>();
+        self.0.store(erased, Ordering::Release);
+        let _clear = Clear(self);
+        script()
+    }
+
+    /// Calls `f` with the run being served, None outside `serve`. The run is
+    /// taken out of the slot meanwhile, so it is never borrowed twice.
+    fn with<R>(&self, f: impl FnOnce(&mut Run<'_, '_>) -> R) -> Option<R> {
+        let taken = self.0.swap(ptr::null_mut(), Ordering::Acquire);
+        // SAFETY: a non-null pointer was stored by `serve` from a `&mut Run`
+        // that outlives the script call, and is cleared before `serve`
+        // returns (also when unwinding); taking it out of the slot makes
+        // this the only reference to it until it is put back.
+        let run = unsafe { taken.as_mut() }?;
+        let out = f(run);
+        self.0.store(taken, Ordering::Release);
+        Some(out)
+    }
 }
 
 /// The executing script's view of the server for `redis.call`.
@@ -470,6 +507,7 @@ impl Run<'_, '_> {
         if cmd.has(f::WRITE) {
             busy.wrote.store(true, Ordering::Relaxed);
         }
+        busy.hand_off_if_long();
         self.client.resp = resp;
         self.client.no_block = true;
         self.store.db = self.client.db;
@@ -493,7 +531,7 @@ impl Run<'_, '_> {
 }
 
 impl State {
-    fn new(kill: Arc<AtomicBool>) -> mlua::Result<State> {
+    fn new(busy: Arc<Busy>) -> mlua::Result<State> {
         // The debug library is loaded for Redis's error handler, which keeps
         // a private reference; the global is removed with the others.
         let lua = unsafe {
@@ -572,6 +610,24 @@ impl State {
             "acl_check_cmd",
             lua.create_function(|_, name: mlua::String| Ok(lookup(&[name.as_bytes()]).is_some()))?,
         )?;
+        let active = Arc::new(ActiveRun::default());
+        for protected in [false, true] {
+            let (active, busy, resp) = (active.clone(), busy.clone(), resp.clone());
+            let f = lua.create_function(move |lua, args: MultiValue| {
+                let resp = resp.load(Ordering::Relaxed);
+                let reply = active
+                    .with(|run| run.call(lua, args, &busy, resp))
+                    .unwrap_or_else(|| {
+                        Ok(Err("ERR redis.call is only available in a script".into()))
+                    })?;
+                match reply {
+                    Ok(v) => Ok(v),
+                    Err(msg) if protected => error_table(lua, &msg).map(Value::Table),
+                    Err(msg) => raise(msg),
+                }
+            })?;
+            redis.raw_set(if protected { "pcall" } else { "call" }, f)?;
+        }
         g.raw_set("redis", redis)?;
         libs::register(&lua)?;
         let hidden = lua.create_table()?;
@@ -602,13 +658,13 @@ impl State {
         hidden.raw_set("G", readonly::install(&lua)?)?;
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         lua.set_hook(
-            HookTriggers::new().every_nth_instruction(100_000),
+            HookTriggers::new().every_nth_instruction(10_000),
             move |_, _| {
-                if kill.load(Ordering::Relaxed) {
-                    Err(mlua::Error::runtime("Script killed"))
-                } else {
-                    Ok(())
+                if busy.kill.load(Ordering::Relaxed) {
+                    return Err(mlua::Error::runtime("Script killed"));
                 }
+                busy.hand_off_if_long();
+                Ok(())
             },
         );
         let hidden = lua.create_registry_value(hidden)?;
@@ -618,6 +674,7 @@ impl State {
             scripts: HashMap::new(),
             hidden,
             resp,
+            active,
             functions: functions::Registry::default(),
         })
     }
