@@ -201,3 +201,25 @@ fn function_kill_stops_a_busy_function() {
     );
     assert!(wait_until(WAIT, || admin.run("PING") == Resp::simple("PONG")));
 }
+
+/// Lua memory is bounded: a script (or a library's load) that allocates
+/// past the limit fails with an error, and the server and the Lua state
+/// stay usable.
+#[test]
+fn scripts_cannot_allocate_without_bound() {
+    let srv = start();
+    let mut c = srv.conn();
+    let doubling = "local s = 'x' while true do s = s .. s end";
+    let r = c.cmd(&["EVAL", doubling, "0"]);
+    assert!(r.error_text().contains("not enough memory"), "{r:?}");
+    let lib = format!(
+        "#!lua name=big\n{doubling}\nredis.register_function('f', function() return 1 end)"
+    );
+    let r = c.cmd(&["FUNCTION", "LOAD", &lib]);
+    assert!(r.error_text().contains("not enough memory"), "{r:?}");
+    assert_eq!(
+        c.cmd(&["EVAL", "return #string.rep('x', 1000)", "0"]),
+        Resp::Int(1000)
+    );
+    assert_eq!(c.run("PING"), Resp::simple("PONG"));
+}

@@ -528,7 +528,7 @@ fn load_library(lua: &Lua, hidden: &RegistryKey, code: &[u8]) -> Result<Vec<Regi
         hidden.raw_set("register", register)?;
         hidden.raw_set("loading", true)?;
         let runner: Function = hidden.raw_get("run")?;
-        let out = runner.call::<_, MultiValue>((chunk, 0));
+        let out = super::bounded(lua, || runner.call::<_, MultiValue>((chunk, 0)));
         hidden.raw_set("loading", false)?;
         hidden.raw_set("register", Value::Nil)?;
         out
@@ -540,6 +540,9 @@ fn load_library(lua: &Lua, hidden: &RegistryKey, code: &[u8]) -> Result<Vec<Regi
                 Ok(Value::String(s)) => s.to_string_lossy().into_owned(),
                 _ => String::new(),
             },
+            // Lua reports running out of memory as a plain string, without
+            // calling the error handler.
+            Some(Value::String(s)) => s.to_string_lossy().into_owned(),
             _ => String::new(),
         };
         for r in registered.into_inner() {

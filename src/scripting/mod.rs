@@ -34,6 +34,23 @@ pub use convert::write_value;
 /// Bytes a Lua state may allocate before scripts fail with "not enough memory".
 const LUA_MEMORY_LIMIT: usize = 1 << 30;
 
+/// Runs user code (a script, a library's load) with the Lua memory limit
+/// on. Between runs the state has no limit, because mlua guards every API
+/// call with a pcall (and two fresh closures) while a limit is set; the
+/// calls between runs only copy a command's arguments, which the query
+/// buffer limits already bound.
+fn bounded<R>(lua: &Lua, user_code: impl FnOnce() -> mlua::Result<R>) -> mlua::Result<R> {
+    struct Unlimit<'l>(&'l Lua);
+    impl Drop for Unlimit<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.set_memory_limit(0);
+        }
+    }
+    lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+    let _unlimit = Unlimit(lua);
+    user_code()
+}
+
 /// A script starts on its connection's worker thread, which is cheapest for
 /// the usual microsecond script; once it has run this long the worker's
 /// other connections move to another thread, so they can get BUSY and
@@ -378,11 +395,13 @@ impl Engine {
             )
         });
         self.busy.start();
-        let result = st.active.serve(&mut run, || match &target.fcall {
-            None => runner.call::<_, MultiValue>((target.func.clone(), 0)),
-            Some((k, a)) => {
-                runner.call::<_, MultiValue>((target.func.clone(), 1, k.clone(), a.clone()))
-            }
+        let result = st.active.serve(&mut run, || {
+            bounded(lua, || match &target.fcall {
+                None => runner.call::<_, MultiValue>((target.func.clone(), 0)),
+                Some((k, a)) => {
+                    runner.call::<_, MultiValue>((target.func.clone(), 1, k.clone(), a.clone()))
+                }
+            })
         });
         self.busy.end();
         let killed = self.busy.kill.swap(false, Ordering::AcqRel);
@@ -656,7 +675,6 @@ impl State {
         }
         hidden.raw_set("redis", g.raw_get::<_, Table>("redis")?)?;
         hidden.raw_set("G", readonly::install(&lua)?)?;
-        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(10_000),
             move |_, _| {
