@@ -96,15 +96,28 @@ fn encoded_len(data: &[u8]) -> usize {
     2 * leb_len(data.len()) + data.len()
 }
 
-/// The framed bytes of one entry, for splicing into a node.
-fn framed(data: &[u8]) -> impl Iterator<Item = u8> + '_ {
+/// Replaces the bytes `at` of a node's buffer with `data` framed as an
+/// entry: one memmove of what follows, then the bytes written in place
+/// (`Vec::splice` went through an iterator byte by byte).
+fn put_framed(buf: &mut Vec<u8>, at: std::ops::Range<usize>, data: &[u8]) {
     let (head, k) = leb(data.len());
-    let mut tail = head;
-    tail[..k].reverse();
-    head.into_iter()
-        .take(k)
-        .chain(data.iter().copied())
-        .chain(tail.into_iter().take(k))
+    let size = 2 * k + data.len();
+    let (start, end, old_len) = (at.start, at.end, buf.len());
+    let replaced = end - start;
+    if size > replaced {
+        buf.resize(old_len + size - replaced, 0);
+        buf.copy_within(end..old_len, start + size);
+    } else if size < replaced {
+        buf.copy_within(end..old_len, start + size);
+        buf.truncate(old_len - (replaced - size));
+    }
+    let entry = &mut buf[start..start + size];
+    let (len_bytes, rest) = entry.split_at_mut(k);
+    let (bytes, back_len) = rest.split_at_mut(data.len());
+    len_bytes.copy_from_slice(&head[..k]);
+    bytes.copy_from_slice(data);
+    back_len.copy_from_slice(&head[..k]);
+    back_len.reverse();
 }
 
 /// The entry starting at `off`: (data start, data end, next entry's offset).
@@ -149,7 +162,7 @@ fn read_backward(buf: &[u8], end: usize) -> (usize, usize, usize) {
 impl Node {
     fn new(data: &[u8]) -> Node {
         let mut buf = Vec::with_capacity(encoded_len(data));
-        buf.extend(framed(data));
+        put_framed(&mut buf, 0..0, data);
         Node { buf, count: 1 }
     }
 
@@ -208,7 +221,8 @@ impl List {
         let add = encoded_len(data);
         match self.nodes.back_mut() {
             Some(n) if fill.allows(n, add) => {
-                n.buf.extend(framed(data));
+                let end = n.buf.len();
+                put_framed(&mut n.buf, end..end, data);
                 n.count += 1;
             }
             full => {
@@ -227,7 +241,7 @@ impl List {
         let add = encoded_len(data);
         match self.nodes.front_mut() {
             Some(n) if fill.allows(n, add) => {
-                n.buf.splice(0..0, framed(data));
+                put_framed(&mut n.buf, 0..0, data);
                 n.count += 1;
             }
             full => {
@@ -350,7 +364,7 @@ impl List {
         };
         let off = node.offset_of(local);
         let next = read_forward(&node.buf, off).2;
-        node.buf.splice(off..next, framed(data));
+        put_framed(&mut node.buf, off..next, data);
         self.split_if_needed(ni, fill);
         true
     }
@@ -368,7 +382,7 @@ impl List {
             return;
         };
         let off = node.offset_of(local);
-        node.buf.splice(off..off, framed(data));
+        put_framed(&mut node.buf, off..off, data);
         node.count += 1;
         self.len += 1;
         self.split_if_needed(ni, fill);
@@ -585,7 +599,7 @@ mod tests {
         for n in [0usize, 1, 127, 128, 300, 16383, 16384, 70000] {
             let data = vec![b'x'; n];
             let mut buf = Vec::new();
-            buf.extend(framed(&data));
+            put_framed(&mut buf, 0..0, &data);
             assert_eq!(buf.len(), encoded_len(&data));
             let (s, e, next) = read_forward(&buf, 0);
             assert_eq!((e - s, next), (n, buf.len()));
