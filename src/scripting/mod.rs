@@ -143,8 +143,8 @@ impl Busy {
     /// block_in_place hands the scheduler over; when the new thread has
     /// taken it by the end of the grace, this thread stays off the runtime
     /// after the command instead of taking it back.
-    fn hand_off_if_long(&self) {
-        let ran_ms = crate::util::now_ms() - self.started_ms.load(Ordering::Relaxed);
+    fn hand_off_if_long(&self, now_ms: i64) {
+        let ran_ms = now_ms - self.started_ms.load(Ordering::Relaxed);
         if ran_ms < self.hand_off_at.load(Ordering::Relaxed) || !self.running() {
             return;
         }
@@ -526,11 +526,12 @@ impl Run<'_, '_> {
         if cmd.has(f::WRITE) {
             busy.wrote.store(true, Ordering::Relaxed);
         }
-        busy.hand_off_if_long();
+        let now = crate::util::now_ms();
+        busy.hand_off_if_long(now);
         self.client.resp = resp;
         self.client.no_block = true;
         self.store.db = self.client.db;
-        self.store.now = crate::util::now_ms();
+        self.store.now = now;
         let mut buf = Vec::new();
         let mut inner = Ctx {
             srv: self.srv,
@@ -681,7 +682,7 @@ impl State {
                 if busy.kill.load(Ordering::Relaxed) {
                     return Err(mlua::Error::runtime("Script killed"));
                 }
-                busy.hand_off_if_long();
+                busy.hand_off_if_long(crate::util::now_ms());
                 Ok(())
             },
         );
