@@ -45,6 +45,18 @@ impl Fill {
         }
     }
 
+    /// The buffer to give a node started at an end of a list that has
+    /// filled one already: pushes there will most likely fill it too, so it
+    /// is allocated whole rather than grown through every size class (which
+    /// left freed blocks of each class behind and, once the allocator
+    /// returned them to the OS, had it fault fresh pages in again).
+    fn node_capacity(self) -> usize {
+        match self {
+            Fill::Entries(_) => 0,
+            Fill::Bytes(b) => b,
+        }
+    }
+
     fn exceeded_by(self, node: &Node) -> bool {
         match self {
             Fill::Entries(n) => {
@@ -160,8 +172,8 @@ fn read_backward(buf: &[u8], end: usize) -> (usize, usize, usize) {
 }
 
 impl Node {
-    fn new(data: &[u8]) -> Node {
-        let mut buf = Vec::with_capacity(encoded_len(data));
+    fn with_capacity(data: &[u8], capacity: usize) -> Node {
+        let mut buf = Vec::with_capacity(encoded_len(data).max(capacity));
         put_framed(&mut buf, 0..0, data);
         Node { buf, count: 1 }
     }
@@ -217,6 +229,16 @@ impl List {
             + self.nodes.iter().map(|n| n.buf.capacity()).sum::<usize>()
     }
 
+    /// The node a push at either end starts when the end node is full.
+    fn next_node(&self, data: &[u8], fill: Fill) -> Node {
+        let capacity = if self.nodes.is_empty() {
+            0
+        } else {
+            fill.node_capacity()
+        };
+        Node::with_capacity(data, capacity)
+    }
+
     pub fn push_back(&mut self, data: &[u8], fill: Fill) {
         let add = encoded_len(data);
         match self.nodes.back_mut() {
@@ -231,7 +253,8 @@ impl List {
                 if let Some(n) = full {
                     n.buf.shrink_to_fit();
                 }
-                self.nodes.push_back(Node::new(data));
+                let node = self.next_node(data, fill);
+                self.nodes.push_back(node);
             }
         }
         self.len += 1;
@@ -248,7 +271,8 @@ impl List {
                 if let Some(n) = full {
                     n.buf.shrink_to_fit();
                 }
-                self.nodes.push_front(Node::new(data));
+                let node = self.next_node(data, fill);
+                self.nodes.push_front(node);
             }
         }
         self.len += 1;
