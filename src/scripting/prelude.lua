@@ -108,9 +108,10 @@ pcall = function(...)
     return unwrap(raw_pcall(...))
 end
 
--- FUNCTION LOAD runs a library's code with `redis` limited to what Redis
--- allows at load time; the functions it registers see the full `redis`
--- when called. One environment serves every library.
+-- FUNCTION LOAD runs a library's code with nothing but `redis`, limited to
+-- what Redis allows at load time (Redis 7.0 gives loading code no other
+-- global, not even `type`); the functions it registers see every global
+-- and the full `redis` when called. One environment serves every library.
 local loadapi = {
     register_function = function(...)
         local e = hidden.register(...)
@@ -128,7 +129,10 @@ setmetatable(loadapi, { __index = missing, __newindex = function() error('Attemp
 local rawget = rawget
 hidden.fenv = setmetatable({}, {
     __index = function(_, k)
-        if k == 'redis' and hidden.loading then return loadapi end
+        if hidden.loading then
+            if k == 'redis' then return loadapi end
+            error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+        end
         local v = rawget(hidden.G, k)
         if v == nil then
             error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
