@@ -141,6 +141,7 @@ fn write_pause_holds_writes_and_lets_reads_through() {
     let mut w = srv.conn();
     let mut r = srv.conn();
     r.ok("SET k v");
+    let w_id = w.int("CLIENT ID");
     admin.ok("CLIENT PAUSE 10000 WRITE");
     w.send(&encode_str(&["SET", "k", "new"]));
     assert!(no_reply_within(&mut w, 200));
@@ -154,12 +155,28 @@ fn write_pause_holds_writes_and_lets_reads_through() {
     let mut p = srv.conn();
     p.send(&encode_str(&["PUBLISH", "ch", "x"]));
     assert!(no_reply_within(&mut p, 100));
+    // Held clients count as blocked, as in Redis (flag `b`).
+    let info = admin.run("INFO clients");
+    assert!(info.as_str().contains("blocked_clients:3\r\n"), "{info:?}");
+    let list = admin.run("CLIENT LIST");
+    let held = list
+        .as_str()
+        .lines()
+        .find(|l| l.starts_with(&format!("id={w_id} ")))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        held.contains(" flags=b ") && held.contains(" cmd=set "),
+        "{held}"
+    );
     admin.ok("CLIENT UNPAUSE");
     assert_eq!(w.read(), Resp::ok());
     assert_eq!(r.read(), Resp::simple("QUEUED"));
     assert_eq!(r.run("EXEC"), Resp::arr(vec![Resp::Int(1)]));
     assert_eq!(p.read(), Resp::Int(0));
     assert_eq!(admin.get("GET k").as_deref(), Some("new"));
+    let info = admin.run("INFO clients");
+    assert!(info.as_str().contains("blocked_clients:0\r\n"), "{info:?}");
 }
 
 /// Redis decides from a script's declared flags: `no-writes` scripts and

@@ -40,6 +40,8 @@ pub struct ClientHandle {
     pub kill: Notify,
     /// The waiter of a client parked in a blocking command (CLIENT UNBLOCK).
     pub blocked: Mutex<Option<Arc<Waiter>>>,
+    /// Held by CLIENT PAUSE: blocked too for CLIENT LIST and INFO.
+    pub paused: AtomicBool,
     /// Channel and pattern subscriptions (CLIENT LIST sub/psub).
     pub sub: AtomicUsize,
     pub psub: AtomicUsize,
@@ -67,6 +69,7 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill: Notify::new(),
             blocked: Mutex::new(None),
+            paused: AtomicBool::new(false),
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
@@ -108,7 +111,10 @@ impl ClientHandle {
         for (set, c) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
             (self.is_pubsub(), 'P'),
-            (self.blocked.lock().is_some(), 'b'),
+            (
+                self.blocked.lock().is_some() || self.paused.load(Ordering::Relaxed),
+                'b',
+            ),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
         ] {
             if set {

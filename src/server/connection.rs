@@ -202,6 +202,7 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 continue;
             }
             After::Postponed => {
+                let _held = HeldByPause::new(srv, &handle);
                 tokio::select! {
                     _ = srv.pause.wait() => {}
                     _ = handle.kill.notified() => return,
@@ -220,6 +221,31 @@ async fn session(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             );
             return;
         }
+    }
+}
+
+/// Marks a client held by CLIENT PAUSE as blocked (CLIENT LIST flag `b`,
+/// INFO blocked_clients) until dropped, as Redis counts postponed clients.
+struct HeldByPause<'a> {
+    srv: &'a Server,
+    handle: &'a ClientHandle,
+}
+
+impl<'a> HeldByPause<'a> {
+    fn new(srv: &'a Server, handle: &'a ClientHandle) -> HeldByPause<'a> {
+        handle.paused.store(true, Ordering::Relaxed);
+        srv.keyspace.blocked_clients.fetch_add(1, Ordering::Relaxed);
+        HeldByPause { srv, handle }
+    }
+}
+
+impl Drop for HeldByPause<'_> {
+    fn drop(&mut self) {
+        self.handle.paused.store(false, Ordering::Relaxed);
+        self.srv
+            .keyspace
+            .blocked_clients
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
