@@ -45,8 +45,8 @@ impl Fill {
         }
     }
 
-    /// The buffer to give a node started at an end of a list that has
-    /// filled one already: pushes there will most likely fill it too, so it
+    /// The buffer to give a node started at an end of a long list that has
+    /// just filled one: pushes there will most likely fill it too, so it
     /// is allocated whole rather than grown through every size class (which
     /// left freed blocks of each class behind and, once the allocator
     /// returned them to the OS, had it fault fresh pages in again).
@@ -230,8 +230,11 @@ impl List {
     }
 
     /// The node a push at either end starts when the end node is full.
+    /// Only long lists (queues) start nodes whole: in a short list a new
+    /// node may well stay nearly empty, and whole nodes would double it.
     fn next_node(&self, data: &[u8], fill: Fill) -> Node {
-        let capacity = if self.nodes.is_empty() {
+        const LONG_LIST_NODES: usize = 8;
+        let capacity = if self.nodes.len() < LONG_LIST_NODES {
             0
         } else {
             fill.node_capacity()
