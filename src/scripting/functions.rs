@@ -190,10 +190,15 @@ struct Detached {
 }
 
 impl Registry {
+    /// The function FCALL calls by `name` (case-insensitive).
+    fn function(&self, name: &[u8]) -> Option<&Func> {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        self.functions.get(&name)
+    }
+
     /// The flags of the function FCALL would call by `name`.
     pub(super) fn flags_of(&self, name: &[u8]) -> Option<u32> {
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        self.functions.get(&name).map(|f| f.flags)
+        self.function(name).map(|f| f.flags)
     }
 
     fn detach(&mut self, name: &str) -> Option<Detached> {
@@ -459,10 +464,10 @@ impl Engine {
         read_only: bool,
     ) {
         let st = self.state.lock();
-        let name = String::from_utf8_lossy(name).into_owned();
-        let Some(func) = st.functions.functions.get(&name.to_ascii_lowercase()) else {
+        let Some(func) = st.functions.function(name) else {
             return ctx.out.err("Function not found");
         };
+        let name = String::from_utf8_lossy(name);
         let read_only = match check_run_flags(func.flags, read_only) {
             Ok(r) => r,
             Err(e) => return ctx.out.error(e),
