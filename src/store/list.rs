@@ -47,9 +47,8 @@ impl Fill {
 
     /// The buffer to give a node started at an end of a long list that has
     /// just filled one: pushes there will most likely fill it too, so it
-    /// is allocated whole rather than grown through every size class (which
-    /// left freed blocks of each class behind and, once the allocator
-    /// returned them to the OS, had it fault fresh pages in again).
+    /// is allocated whole rather than grown (and copied) through every size
+    /// class on the way.
     fn node_capacity(self) -> usize {
         match self {
             Fill::Entries(_) => 0,
