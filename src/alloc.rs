@@ -69,3 +69,46 @@ unsafe impl GlobalAlloc for CountingAlloc {
         p
     }
 }
+
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Transparent huge pages are off for the heap (as Redis turns them off):
+/// zeroing a 2 MB page on first touch stalls a growing list for
+/// milliseconds. A large array that random lookups descend through (a
+/// skiplist's node slab) is the exception: with 4 KB pages nearly every
+/// step of a descent misses the TLB, which costs more than the one-time
+/// zeroing. Grows `v` to hold `additional` more elements; once the buffer
+/// reaches 2 MB, each new buffer is advised for huge pages before the old
+/// elements are copied in, so its pages are faulted in huge.
+pub fn reserve_huge<T: Copy>(v: &mut Vec<T>, additional: usize) {
+    let need = v.len() + additional;
+    if need <= v.capacity() {
+        return;
+    }
+    let cap = need.max(v.capacity() * 2);
+    if cap * std::mem::size_of::<T>() < HUGE_PAGE {
+        v.reserve(additional);
+        return;
+    }
+    let mut grown = Vec::with_capacity(cap);
+    advise_huge(
+        grown.as_mut_ptr() as *mut u8,
+        cap * std::mem::size_of::<T>(),
+    );
+    grown.extend_from_slice(v);
+    *v = grown;
+}
+
+/// MADV_HUGEPAGE over the 2 MB-aligned part of `[p, p + len)`.
+fn advise_huge(p: *mut u8, len: usize) {
+    let start = (p as usize).next_multiple_of(HUGE_PAGE);
+    let end = (p as usize + len) & !(HUGE_PAGE - 1);
+    if end > start {
+        // SAFETY: the range lies inside one live allocation of ours, and
+        // MADV_HUGEPAGE only changes how its pages are backed, never their
+        // contents; failure (THP unsupported) is harmless.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
